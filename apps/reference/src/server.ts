@@ -1,0 +1,69 @@
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { jsonLineLogger, type EnvSettings, type SecurityLogger } from '@latchkey/core';
+import { createSqliteStore } from '@latchkey/store-sqlite';
+import { createReferenceApp } from './app.js';
+import { createSqliteNotes } from './notes.js';
+import { loadOrCreateDevSecret } from './secret.js';
+
+export interface RunningServer {
+  /** e.g. http://localhost:43123 */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const SWEEP_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * Starts the reference app from validated settings: SQLite under the data dir,
+ * the auth routes, the notes API and the SPA. `port: 0` picks a free port.
+ */
+export async function startReferenceServer(
+  settings: EnvSettings,
+  extra: { logger?: SecurityLogger; staticDir?: string } = {},
+): Promise<RunningServer> {
+  const secrets = settings.secrets ?? [loadOrCreateDevSecret(settings.dataDir)];
+  const store = createSqliteStore({ filename: join(settings.dataDir, 'latchkey.sqlite') });
+  const notes = createSqliteNotes(store.db);
+
+  const { app, latchkey } = createReferenceApp({
+    latchkey: {
+      store,
+      secrets,
+      publicUrl: settings.publicUrl,
+      origins: settings.origins,
+      session: { idleTimeout: settings.idleTimeoutMs, absoluteTimeout: settings.absoluteTimeoutMs },
+      rateLimit: { loginLimit: settings.loginLimit },
+      logger: extra.logger ?? jsonLineLogger,
+    },
+    notes,
+    ...(extra.staticDir ? { staticDir: extra.staticDir } : {}),
+  });
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: settings.port, hostname: settings.host }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+
+  const sweep = setInterval(() => {
+    latchkey.sweepExpired().catch(() => undefined);
+  }, SWEEP_INTERVAL_MS);
+  sweep.unref();
+
+  return {
+    url: `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`,
+    port,
+    async close() {
+      clearInterval(sweep);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive connections would hold close() open.
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import type { IncomingMessage, RequestListener } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+import type { ConnectionInfo } from '@latchkey/core';
+
+/** A Web-standard handler as Latchkey and fetch-first frameworks produce. */
+export type FetchHandler = (request: Request, connection: ConnectionInfo) => Response | Promise<Response>;
+
+/**
+ * Mounts a `(Request) => Response` handler in node:http (`http.createServer(...)`).
+ * The socket's address is passed on, since a Request cannot carry it.
+ */
+export function toNodeListener(handler: FetchHandler): RequestListener {
+  return getRequestListener((request, env: { incoming: IncomingMessage }) =>
+    handler(request, { remoteAddress: env.incoming.socket.remoteAddress ?? null }),
+  );
+}

@@ -1,0 +1,241 @@
+import { parseDuration, type Duration } from './duration.js';
+import type { LatchkeyStore } from './stores/types.js';
+import type { SecurityLogger } from './log.js';
+
+/** How the browser holds the credential. */
+export type Mode = 'session';
+
+export interface SessionOptions {
+  /** Sign-out after this long without a request. @default '30m' */
+  idleTimeout?: Duration;
+  /** Sign-out this long after sign-in, however active. @default '12h' */
+  absoluteTimeout?: Duration;
+  /**
+   * Minimum time between two writes that slide the idle expiry. Capped at half the
+   * idle timeout so an active session never lapses. @default '1m'
+   */
+  touchInterval?: Duration;
+}
+
+export interface PasswordOptions {
+  /** Minimum length in characters; 8 at the lowest (NIST SP 800-63B). @default 15 */
+  minLength?: number;
+  /** Maximum length in characters. @default 128 */
+  maxLength?: number;
+}
+
+export interface RateLimitOptions {
+  /** Failed logins allowed per account per window before `429`. @default 5 */
+  loginLimit?: number;
+  /** Failed logins allowed per client address per window. @default 20 × loginLimit */
+  addressLimit?: number;
+  /** The counting window. @default '15m' */
+  window?: Duration;
+}
+
+export interface HeaderOptions {
+  /** Replaces the default Content-Security-Policy; must keep the API.md minimum. */
+  contentSecurityPolicy?: string;
+  /** `0` follows current guidance; the legacy value is opt-in. @default '0' */
+  xssProtection?: '0' | '1; mode=block';
+  /** HSTS max-age in seconds; at least one year. @default 63072000 (two years) */
+  hstsMaxAge?: number;
+}
+
+export interface LatchkeyOptions {
+  /** Where users, sessions and rate-limit counters live. */
+  store: LatchkeyStore;
+  /**
+   * Cookie-signing key material, at least 32 characters each. The first signs,
+   * all verify, so a new secret can be put in front and old ones retired later.
+   */
+  secrets: readonly string[];
+  /** The origin users reach the app at, e.g. `https://app.example.com`. */
+  publicUrl: string;
+  /** Extra origins allowed to make unsafe requests. @default [] */
+  origins?: readonly string[];
+  /** @default 'session' */
+  mode?: Mode;
+  /** Where the auth routes are mounted. @default '/auth' */
+  basePath?: string;
+  session?: SessionOptions;
+  password?: PasswordOptions;
+  rateLimit?: RateLimitOptions;
+  headers?: HeaderOptions;
+  /**
+   * How many reverse proxies in front of the app append to `X-Forwarded-For`.
+   * 0 trusts none and uses the socket address. @default 0
+   */
+  trustedProxies?: number;
+  /** Largest accepted auth request body, in bytes. @default 16384 */
+  bodyLimit?: number;
+  /** Receives security events (sign-in, lockout, revocation). @default JSON lines on stdout */
+  logger?: SecurityLogger;
+  /** Clock, injectable for tests. @default Date.now */
+  now?: () => number;
+}
+
+/** The resolved, validated, frozen configuration. Nothing re-reads options or env later. */
+export interface LatchkeyConfig {
+  readonly store: LatchkeyStore;
+  readonly secrets: readonly string[];
+  readonly publicOrigin: string;
+  readonly allowedOrigins: ReadonlySet<string>;
+  readonly mode: Mode;
+  readonly basePath: string;
+  readonly idleTimeoutMs: number;
+  readonly absoluteTimeoutMs: number;
+  readonly touchIntervalMs: number;
+  readonly passwordMinLength: number;
+  readonly passwordMaxLength: number;
+  readonly loginLimit: number;
+  readonly addressLimit: number;
+  readonly rateLimitWindowMs: number;
+  readonly contentSecurityPolicy: string;
+  readonly xssProtection: '0' | '1; mode=block';
+  readonly hstsMaxAge: number;
+  readonly trustedProxies: number;
+  readonly bodyLimit: number;
+  readonly logger: SecurityLogger | undefined;
+  readonly now: () => number;
+}
+
+/** Start-up configuration failure; the message is one line that names the key. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export const DEFAULT_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "worker-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; " +
+  "object-src 'none'; base-uri 'none'";
+
+const REQUIRED_CSP_DIRECTIVES = [
+  "frame-ancestors 'none'",
+  "object-src 'none'",
+  "base-uri 'none'",
+] as const;
+
+const ONE_YEAR_S = 31_536_000;
+
+function duration(key: string, value: Duration | undefined, fallback: Duration): number {
+  const ms = parseDuration(value ?? fallback);
+  if (ms === null || ms <= 0) {
+    throw new ConfigError(
+      `${key}: expected a duration like 90s, 15m, 12h or 30d, got ${JSON.stringify(value)}`,
+    );
+  }
+  return ms;
+}
+
+function integer(key: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  const n = value ?? fallback;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${key}: expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** Returns the origin of a URL, or throws naming the key. */
+export function originOf(key: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${key}: expected an absolute http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`${key}: expected an http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  return url.origin;
+}
+
+/** Validates options once and returns the frozen config. Throws `ConfigError`. */
+export function resolveConfig(options: LatchkeyOptions): LatchkeyConfig {
+  if (typeof options.store !== 'object' || options.store === null) {
+    throw new ConfigError('store: a Latchkey store is required');
+  }
+  if (!Array.isArray(options.secrets) || options.secrets.length === 0) {
+    throw new ConfigError('secrets: at least one cookie-signing secret is required');
+  }
+  options.secrets.forEach((secret, i) => {
+    if (typeof secret !== 'string' || secret.length < 32) {
+      throw new ConfigError(`secrets[${i}]: each secret must be at least 32 characters`);
+    }
+  });
+  const mode = options.mode ?? 'session';
+  if (mode !== 'session') {
+    throw new ConfigError(`mode: expected "session", got ${JSON.stringify(mode)}`);
+  }
+  const publicOrigin = originOf('publicUrl', options.publicUrl);
+  const allowedOrigins = new Set([
+    publicOrigin,
+    ...(options.origins ?? []).map((o, i) => originOf(`origins[${i}]`, o)),
+  ]);
+  const basePath = options.basePath ?? '/auth';
+  if (!/^\/[A-Za-z0-9/_-]*[A-Za-z0-9_-]$/.test(basePath)) {
+    throw new ConfigError(`basePath: expected a path like /auth, got ${JSON.stringify(basePath)}`);
+  }
+
+  const idleTimeoutMs = duration('session.idleTimeout', options.session?.idleTimeout, '30m');
+  const absoluteTimeoutMs = duration('session.absoluteTimeout', options.session?.absoluteTimeout, '12h');
+  if (idleTimeoutMs > absoluteTimeoutMs) {
+    throw new ConfigError('session.idleTimeout: must not be longer than session.absoluteTimeout');
+  }
+  const touchIntervalMs = Math.min(
+    duration('session.touchInterval', options.session?.touchInterval, '1m'),
+    Math.floor(idleTimeoutMs / 2),
+  );
+
+  const passwordMaxLength = integer('password.maxLength', options.password?.maxLength, 128, 64, 4096);
+  const passwordMinLength = integer('password.minLength', options.password?.minLength, 15, 8, passwordMaxLength);
+  const loginLimit = integer('rateLimit.loginLimit', options.rateLimit?.loginLimit, 5, 1, 1000);
+  const addressLimit = integer(
+    'rateLimit.addressLimit',
+    options.rateLimit?.addressLimit,
+    loginLimit * 20,
+    loginLimit,
+    1_000_000,
+  );
+  const rateLimitWindowMs = duration('rateLimit.window', options.rateLimit?.window, '15m');
+
+  const contentSecurityPolicy = options.headers?.contentSecurityPolicy ?? DEFAULT_CSP;
+  for (const directive of REQUIRED_CSP_DIRECTIVES) {
+    if (!contentSecurityPolicy.includes(directive)) {
+      throw new ConfigError(`headers.contentSecurityPolicy: must include ${directive}`);
+    }
+  }
+  if (!/(^|;)\s*default-src 'self'/.test(contentSecurityPolicy)) {
+    throw new ConfigError("headers.contentSecurityPolicy: must include default-src 'self'");
+  }
+  const xssProtection = options.headers?.xssProtection ?? '0';
+  if (xssProtection !== '0' && xssProtection !== '1; mode=block') {
+    throw new ConfigError(`headers.xssProtection: expected "0" or "1; mode=block"`);
+  }
+  const hstsMaxAge = integer('headers.hstsMaxAge', options.headers?.hstsMaxAge, 2 * ONE_YEAR_S, ONE_YEAR_S, 10 * ONE_YEAR_S);
+
+  return Object.freeze({
+    store: options.store,
+    secrets: Object.freeze([...options.secrets]),
+    publicOrigin,
+    allowedOrigins,
+    mode,
+    basePath,
+    idleTimeoutMs,
+    absoluteTimeoutMs,
+    touchIntervalMs,
+    passwordMinLength,
+    passwordMaxLength,
+    loginLimit,
+    addressLimit,
+    rateLimitWindowMs,
+    contentSecurityPolicy,
+    xssProtection,
+    hstsMaxAge,
+    trustedProxies: integer('trustedProxies', options.trustedProxies, 0, 0, 16),
+    bodyLimit: integer('bodyLimit', options.bodyLimit, 16_384, 1024, 1_048_576),
+    logger: options.logger,
+    now: options.now ?? Date.now,
+  });
+}
+

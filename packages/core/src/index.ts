@@ -1,0 +1,35 @@
+export { createLatchkey, SESSION_COOKIE, toPublicUser } from './latchkey.js';
+export type { AuthResult, ConnectionInfo, Latchkey } from './latchkey.js';
+export { ConfigError, DEFAULT_CSP, resolveConfig } from './config.js';
+export type {
+  HeaderOptions,
+  LatchkeyConfig,
+  LatchkeyOptions,
+  Mode,
+  PasswordOptions,
+  RateLimitOptions,
+  SessionOptions,
+} from './config.js';
+export { parseDuration, type Duration } from './duration.js';
+export { fail, LatchkeyError } from './errors.js';
+export { jsonLineLogger, type SecurityEvent, type SecurityLogger } from './log.js';
+export { readCookie, serializeCookie } from './cookies.js';
+export { securityHeaders } from './headers.js';
+export { fromRateLimiterFlexible, rateLimiterFlexibleOptions } from './stores/rate-limiter-flexible.js';
+export type {
+  LatchkeyStore,
+  Limiter,
+  LimiterOptions,
+  LimiterState,
+  RateLimitStore,
+  SessionRecord,
+  SessionRotation,
+  SessionStore,
+  UserRecord,
+  UserStore,
+} from './stores/types.js';
+export * from './wire.js';
+export { readEnv, type EnvSettings } from './env.js';
+export { readJsonBody } from './http/body.js';
+export { parseBody } from './http/schemas.js';
+export { isUnsafeMethod } from './origin.js';

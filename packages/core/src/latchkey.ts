@@ -1,0 +1,159 @@
+import { resolveConfig, type LatchkeyConfig, type LatchkeyOptions } from './config.js';
+import { serializeCookie } from './cookies.js';
+import { readCookie } from './cookies.js';
+import { createSigner } from './crypto.js';
+import { fail, LatchkeyError } from './errors.js';
+import { securityHeaders, withSecurityHeaders } from './headers.js';
+import { errorResponse } from './http/respond.js';
+import { createAuthRoutes } from './http/routes.js';
+import type { SecurityEvent } from './log.js';
+import { crossOriginRefusal, isUnsafeMethod } from './origin.js';
+import { createSessionStrategy, type ClientInfo } from './session.js';
+import { guardStore } from './stores/guard.js';
+import type { SessionRecord, UserRecord } from './stores/types.js';
+import { CSRF_HEADER, type PublicUser } from './wire.js';
+
+/** What an adapter knows about the connection that the Request does not carry. */
+export interface ConnectionInfo {
+  /** The socket's remote address. */
+  remoteAddress?: string | null;
+}
+
+export type AuthResult =
+  | {
+      ok: true;
+      user: PublicUser;
+      session: SessionRecord;
+      /** Set-Cookie headers the response must carry (a cookie re-signed under a new key). */
+      setCookies: string[];
+    }
+  | { ok: false; error: LatchkeyError };
+
+export interface Latchkey {
+  readonly config: LatchkeyConfig;
+  /** The Web-standard handler for the auth routes (under `basePath`); other paths get `404`. */
+  handle(request: Request, connection?: ConnectionInfo): Promise<Response>;
+  /**
+   * Authenticates a request to the app's own routes: the cross-origin check and the
+   * session-bound anti-forgery token for unsafe methods, then the session cookie.
+   * Expected failures are values; a store fault is `store_unavailable` (fail closed).
+   */
+  authenticate(request: Request, connection?: ConnectionInfo): Promise<AuthResult>;
+  /** The JSON error response for an error, with the security headers. */
+  errorResponse(error: LatchkeyError): Response;
+  /** Adds the security headers to any response the app sends. */
+  secure(response: Response): Response;
+  /** Deletes expired sessions; run it now and then. Returns how many. */
+  sweepExpired(): Promise<number>;
+  /** Resolves when the store answers. */
+  ping(): Promise<void>;
+}
+
+export const SESSION_COOKIE = '__Host-Http-session';
+
+export function toPublicUser(user: UserRecord): PublicUser {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    createdAt: new Date(user.createdAt).toISOString(),
+  };
+}
+
+/**
+ * Creates a Latchkey instance. Options are validated once, here, into a frozen
+ * config (throws `ConfigError` with one line naming the bad key); nothing later
+ * reads the environment.
+ */
+export function createLatchkey(options: LatchkeyOptions): Latchkey {
+  const config = resolveConfig(options);
+  const log = (event: SecurityEvent) => config.logger?.({ ...event, time: new Date(config.now()).toISOString() });
+  const store = guardStore(config.store, config.logger);
+  const signer = createSigner(config.secrets);
+  const sessions = createSessionStrategy(config, store, signer);
+  const headers = securityHeaders(config);
+
+  const clientInfo = (request: Request, connection?: ConnectionInfo): ClientInfo => {
+    let ip = connection?.remoteAddress ?? null;
+    if (config.trustedProxies > 0) {
+      const hops = (request.headers.get('x-forwarded-for') ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      ip = hops[hops.length - config.trustedProxies] ?? ip;
+    }
+    return { userAgent: request.headers.get('user-agent'), ip };
+  };
+
+  const sessionCookie = (value: string, maxAgeMs: number) =>
+    serializeCookie(SESSION_COOKIE, value, {
+      path: '/',
+      httpOnly: true,
+      secure: true,
+      sameSite: 'Strict',
+      maxAge: Math.ceil(maxAgeMs / 1000),
+    });
+
+  const authenticate = async (request: Request, connection?: ConnectionInfo): Promise<AuthResult> => {
+    try {
+      const refusal = crossOriginRefusal(request, config);
+      if (refusal) {
+        log({ event: 'csrf_refused', reason: refusal, ip: clientInfo(request, connection).ip });
+        return { ok: false, error: fail('csrf_failed') };
+      }
+      const result = await sessions.validate(readCookie(request.headers.get('cookie'), SESSION_COOKIE));
+      if (!result.ok) {
+        if (result.reason === 'expired' && result.session) {
+          log({ event: 'session_expired', userId: result.session.userId, sessionId: result.session.id });
+        }
+        return { ok: false, error: fail(result.reason === 'expired' ? 'session_expired' : 'unauthenticated') };
+      }
+      if (isUnsafeMethod(request.method)) {
+        const token = request.headers.get(CSRF_HEADER);
+        if (!(await sessions.verifyCsrfToken(result.session, token))) {
+          log({ event: 'csrf_refused', reason: 'token', ip: clientInfo(request, connection).ip });
+          return { ok: false, error: fail('csrf_failed') };
+        }
+      }
+      const setCookies = result.renewedCookie
+        ? [sessionCookie(result.renewedCookie, result.session.expiresAt - config.now())]
+        : [];
+      return { ok: true, user: toPublicUser(result.user), session: result.session, setCookies };
+    } catch (error) {
+      if (error instanceof LatchkeyError) return { ok: false, error };
+      throw error;
+    }
+  };
+
+  const routes = createAuthRoutes({
+    config,
+    store,
+    sessions,
+    log,
+    authenticate,
+    clientInfo,
+    sessionCookie,
+  });
+
+  const secure = (response: Response) => withSecurityHeaders(response, headers);
+
+  return Object.freeze({
+    config,
+    async handle(request: Request, connection?: ConnectionInfo) {
+      let response: Response;
+      try {
+        response = await routes(request, connection);
+      } catch (error) {
+        response = errorResponse(error instanceof LatchkeyError ? error : fail('internal_error', { cause: error }));
+      }
+      response = secure(response);
+      response.headers.set('Cache-Control', 'no-store');
+      return response;
+    },
+    authenticate,
+    errorResponse: (error: LatchkeyError) => secure(errorResponse(error)),
+    secure,
+    sweepExpired: () => store.sessions.deleteExpiredSessions(config.now()),
+    ping: () => store.ping(),
+  });
+}

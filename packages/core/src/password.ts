@@ -1,0 +1,67 @@
+import { hash, verify } from '@node-rs/argon2';
+import { dictionary } from '@zxcvbn-ts/language-common';
+
+/**
+ * argon2id at the OWASP Password Storage Cheat Sheet's first recommended setting
+ * (m = 19 MiB, t = 2, p = 1). `@node-rs/argon2` runs on the libuv pool, so hashing
+ * never blocks the event loop.
+ */
+const ARGON2ID = {
+  algorithm: 2, // Algorithm.Argon2id (a const enum, which isolated modules cannot read)
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+
+export function hashPassword(password: string): Promise<string> {
+  return hash(password, ARGON2ID);
+}
+
+/** False for a wrong password and for a malformed stored hash; never throws on input. */
+export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  try {
+    return await verify(passwordHash, password);
+  } catch {
+    return false;
+  }
+}
+
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * Spends the same hashing time as a real verification, for logins whose email has
+ * no account, so response timing does not reveal which emails are registered.
+ */
+export async function verifyAgainstDummy(password: string): Promise<false> {
+  dummyHash ??= hashPassword('latchkey-timing-equaliser-not-a-real-password');
+  await verifyPassword(await dummyHash, password);
+  return false;
+}
+
+// ~49k passwords from breach corpora (zxcvbn-ts common list), lower-cased.
+let commonPasswords: Set<string> | undefined;
+function isCommonPassword(password: string): boolean {
+  commonPasswords ??= new Set(dictionary['passwords-common'].map((p) => String(p).toLowerCase()));
+  return commonPasswords.has(password.toLowerCase());
+}
+
+export type PasswordProblem = 'too_short' | 'too_long' | 'common' | 'contains_email';
+
+/**
+ * The password policy of API.md (NIST SP 800-63B rev. 4 for a single factor):
+ * length bounds counted in characters (code points), no common or breached-list
+ * password, and not containing the email's local part. Returns null when it passes.
+ */
+export function checkPasswordPolicy(
+  password: string,
+  email: string,
+  limits: { minLength: number; maxLength: number },
+): PasswordProblem | null {
+  const length = [...password].length;
+  if (length < limits.minLength) return 'too_short';
+  if (length > limits.maxLength) return 'too_long';
+  if (isCommonPassword(password)) return 'common';
+  const local = email.split('@')[0]?.toLowerCase() ?? '';
+  if (local.length >= 3 && password.toLowerCase().includes(local)) return 'contains_email';
+  return null;
+}

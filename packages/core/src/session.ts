@@ -1,0 +1,110 @@
+import type { LatchkeyConfig } from './config.js';
+import { constantTimeEqual, randomToken, sha256, type Signer } from './crypto.js';
+import type { LatchkeyStore, SessionRecord, UserRecord } from './stores/types.js';
+
+/** Where a session was created from, for the user's own session list. */
+export interface ClientInfo {
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export type SessionValidation =
+  | {
+      ok: true;
+      user: UserRecord;
+      session: SessionRecord;
+      /** A new cookie value when an old signing key matched: re-issue it. */
+      renewedCookie: string | null;
+    }
+  | { ok: false; reason: 'missing' | 'invalid' | 'expired'; session?: SessionRecord };
+
+const ID_BYTES = 16;
+const SECRET_BYTES = 32;
+const COOKIE_SHAPE = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
+
+/**
+ * The session strategy: server-side sessions identified by `id.secret`, where the
+ * id is a public handle and only a SHA-256 of the 256-bit secret is stored. Knows
+ * nothing of HTTP: it turns cookie values into sessions and back.
+ */
+export interface SessionStrategy {
+  create(userId: string, client: ClientInfo): Promise<{ session: SessionRecord; cookie: string }>;
+  validate(cookie: string | null): Promise<SessionValidation>;
+  csrfToken(session: SessionRecord): Promise<string>;
+  verifyCsrfToken(session: SessionRecord, token: string | null): Promise<boolean>;
+}
+
+export function createSessionStrategy(
+  config: LatchkeyConfig,
+  store: LatchkeyStore,
+  signer: Signer,
+): SessionStrategy {
+  const cookieFor = async (id: string, secret: string) =>
+    `${id}.${secret}.${await signer.sign('session', `${id}.${secret}`)}`;
+
+  return {
+    async create(userId, client) {
+      const now = config.now();
+      const id = randomToken(ID_BYTES);
+      const secret = randomToken(SECRET_BYTES);
+      const expiresAt = now + config.absoluteTimeoutMs;
+      const session: SessionRecord = {
+        id,
+        userId,
+        secretHash: await sha256(secret),
+        previousSecretHash: null,
+        rotatedAt: null,
+        createdAt: now,
+        lastSeenAt: now,
+        idleExpiresAt: Math.min(now + config.idleTimeoutMs, expiresAt),
+        expiresAt,
+        userAgent: client.userAgent?.slice(0, 256) ?? null,
+        ip: client.ip?.slice(0, 64) ?? null,
+      };
+      await store.sessions.createSession(session);
+      return { session, cookie: await cookieFor(id, secret) };
+    },
+
+    async validate(cookie) {
+      if (cookie === null) return { ok: false, reason: 'missing' };
+      const match = COOKIE_SHAPE.exec(cookie);
+      if (!match) return { ok: false, reason: 'invalid' };
+      const [, id, secret, signature] = match as unknown as [string, string, string, string];
+      const signed = await signer.verify('session', `${id}.${secret}`, signature);
+      if (!signed.valid) return { ok: false, reason: 'invalid' };
+
+      const session = await store.sessions.getSession(id);
+      if (!session || !constantTimeEqual(session.secretHash, await sha256(secret))) {
+        return { ok: false, reason: 'invalid' };
+      }
+      const now = config.now();
+      if (now >= session.expiresAt || now >= session.idleExpiresAt) {
+        await store.sessions.deleteSession(id);
+        return { ok: false, reason: 'expired', session };
+      }
+      const user = await store.users.getUserById(session.userId);
+      if (!user) {
+        await store.sessions.deleteSession(id);
+        return { ok: false, reason: 'invalid' };
+      }
+      // Slide the idle expiry, but write at most once per touch interval.
+      if (now - session.lastSeenAt >= config.touchIntervalMs) {
+        session.lastSeenAt = now;
+        session.idleExpiresAt = Math.min(now + config.idleTimeoutMs, session.expiresAt);
+        await store.sessions.touchSession(id, session.lastSeenAt, session.idleExpiresAt);
+      }
+      return { ok: true, user, session, renewedCookie: signed.renew ? await cookieFor(id, secret) : null };
+    },
+
+    // The anti-forgery token is an HMAC of the session's public id and its secret's
+    // hash: bound to this session, useless for any other, and stateless to check.
+    csrfToken(session) {
+      return signer.sign('csrf', `${session.id}.${session.secretHash}`);
+    },
+
+    async verifyCsrfToken(session, token) {
+      if (token === null) return false;
+      return (await signer.verify('csrf', `${session.id}.${session.secretHash}`, token)).valid;
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { fail, LatchkeyError } from '../errors.js';
+import type { SecurityLogger } from '../log.js';
+import type { LatchkeyStore, Limiter } from './types.js';
+
+/**
+ * Wraps a store so that any fault it throws becomes `503 store_unavailable`: the
+ * request is refused, never let through (fail closed). The original error is kept
+ * as `cause` for debugging and logged by name only (a driver's message may quote
+ * SQL or a connection string).
+ */
+export function guardStore(store: LatchkeyStore, logger: SecurityLogger | undefined): LatchkeyStore {
+  const guard = <T extends object>(target: T, area: string): T =>
+    new Proxy(target, {
+      get(obj, property, receiver) {
+        const value: unknown = Reflect.get(obj, property, receiver);
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          try {
+            return (await (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args)) as unknown;
+          } catch (error) {
+            if (error instanceof LatchkeyError) throw error;
+            logger?.({
+              event: 'store_unavailable',
+              operation: `${area}.${String(property)}`,
+              error: error instanceof Error ? error.name : 'unknown',
+              time: new Date().toISOString(),
+            });
+            throw fail('store_unavailable', { cause: error });
+          }
+        };
+      },
+    });
+
+  return {
+    name: store.name,
+    users: guard(store.users, 'users'),
+    sessions: guard(store.sessions, 'sessions'),
+    rateLimits: {
+      createLimiter: (options): Limiter => guard(store.rateLimits.createLimiter(options), `limiter.${options.name}`),
+    },
+    ping: () => guard(store, 'store').ping(),
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,97 @@
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { fromRateLimiterFlexible, rateLimiterFlexibleOptions } from './rate-limiter-flexible.js';
+import type { LatchkeyStore, SessionRecord, UserRecord } from './types.js';
+
+/**
+ * A store that lives in one process's memory. For unit tests of logic and for
+ * trying things out: it loses everything on restart and is not shared between
+ * servers. Never use it in production.
+ */
+export function createMemoryStore(): LatchkeyStore {
+  const users = new Map<string, UserRecord>();
+  const userIdByEmail = new Map<string, string>();
+  const sessions = new Map<string, SessionRecord>();
+  const copy = <T extends object>(value: T | undefined): T | null =>
+    value === undefined ? null : { ...value };
+
+  return {
+    name: 'memory',
+    users: {
+      createUser(user) {
+        if (userIdByEmail.has(user.email) || users.has(user.id)) return Promise.resolve(false);
+        users.set(user.id, { ...user });
+        userIdByEmail.set(user.email, user.id);
+        return Promise.resolve(true);
+      },
+      getUserByEmail(email) {
+        const id = userIdByEmail.get(email);
+        return Promise.resolve(id === undefined ? null : copy(users.get(id)));
+      },
+      getUserById(id) {
+        return Promise.resolve(copy(users.get(id)));
+      },
+      setPasswordHash(userId, passwordHash) {
+        const user = users.get(userId);
+        if (user) user.passwordHash = passwordHash;
+        return Promise.resolve();
+      },
+    },
+    sessions: {
+      createSession(session) {
+        sessions.set(session.id, { ...session });
+        return Promise.resolve();
+      },
+      getSession(id) {
+        return Promise.resolve(copy(sessions.get(id)));
+      },
+      touchSession(id, lastSeenAt, idleExpiresAt) {
+        const session = sessions.get(id);
+        if (session) Object.assign(session, { lastSeenAt, idleExpiresAt });
+        return Promise.resolve();
+      },
+      rotateSecret(id, expectedSecretHash, next) {
+        const session = sessions.get(id);
+        if (!session || session.secretHash !== expectedSecretHash) return Promise.resolve(false);
+        Object.assign(session, next);
+        return Promise.resolve(true);
+      },
+      deleteSession(id) {
+        return Promise.resolve(sessions.delete(id));
+      },
+      listUserSessions(userId, now) {
+        const list = [...sessions.values()]
+          .filter((s) => s.userId === userId && s.expiresAt > now && s.idleExpiresAt > now)
+          .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+          .map((s) => ({ ...s }));
+        return Promise.resolve(list);
+      },
+      deleteUserSessions(userId, exceptId) {
+        let count = 0;
+        for (const [id, s] of sessions) {
+          if (s.userId === userId && id !== exceptId) {
+            sessions.delete(id);
+            count++;
+          }
+        }
+        return Promise.resolve(count);
+      },
+      deleteExpiredSessions(now) {
+        let count = 0;
+        for (const [id, s] of sessions) {
+          if (s.expiresAt <= now || s.idleExpiresAt <= now) {
+            sessions.delete(id);
+            count++;
+          }
+        }
+        return Promise.resolve(count);
+      },
+    },
+    rateLimits: {
+      createLimiter(options) {
+        return fromRateLimiterFlexible(new RateLimiterMemory(rateLimiterFlexibleOptions(options)));
+      },
+    },
+    ping: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * The wire types of the HTTP contract (API.md), shared by the server core and the
+ * browser client so both sides agree on every error code and response shape.
+ * This module must stay free of runtime imports: the client bundles it.
+ */
+
+/** Every error code the server can answer with. */
+export type ErrorCode =
+  | 'invalid_request'
+  | 'unauthenticated'
+  | 'invalid_credentials'
+  | 'session_expired'
+  | 'token_reused'
+  | 'csrf_failed'
+  | 'not_found'
+  | 'email_taken'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'weak_password'
+  | 'rate_limited'
+  | 'internal_error'
+  | 'store_unavailable';
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+export interface PublicUser {
+  id: string;
+  email: string;
+  name: string | null;
+  createdAt: string;
+}
+
+export interface SessionInfo {
+  id: string;
+  createdAt: string;
+  expiresAt: string;
+  idleExpiresAt: string;
+}
+
+export interface SessionResponse {
+  user: PublicUser;
+  session: SessionInfo;
+  csrfToken?: string;
+}
+
+export interface SessionListItem {
+  id: string;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  userAgent: string | null;
+  ip: string | null;
+  current: boolean;
+}
+
+export interface SessionListResponse {
+  sessions: SessionListItem[];
+}
+
+export interface UserResponse {
+  user: PublicUser;
+}
+
+/** Token mode: what login, register and refresh answer with. */
+export interface TokenResponse extends UserResponse {
+  accessToken: string;
+  accessTokenExpiresAt: string;
+}
+
+/** Header that carries the session-bound anti-forgery token. */
+export const CSRF_HEADER = 'X-CSRF-Token';
