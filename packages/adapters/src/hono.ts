@@ -18,7 +18,10 @@ function connectionOf(c: Context): ConnectionInfo {
 export function latchkeyHono(latchkey: Latchkey) {
   const securityHeaders: MiddlewareHandler = async (c, next) => {
     await next();
-    c.res = latchkey.secure(c.res);
+    // Reassigning c.res makes Hono rebuild the response; only do it when the
+    // headers could not be changed in place.
+    const secured = latchkey.secure(c.res);
+    if (secured !== c.res) c.res = secured;
   };
   const routes = (c: Context) => latchkey.handle(c.req.raw, connectionOf(c));
   const requireAuth: MiddlewareHandler<{ Variables: LatchkeyVariables }> = async (c, next) => {

@@ -10,7 +10,7 @@ export type FetchHandler = (request: Request, connection: ConnectionInfo) => Res
  * The socket's address is passed on, since a Request cannot carry it.
  */
 export function toNodeListener(handler: FetchHandler): RequestListener {
-  return getRequestListener((request, env: { incoming: IncomingMessage }) =>
-    handler(request, { remoteAddress: env.incoming.socket.remoteAddress ?? null }),
+  return getRequestListener((request, env) =>
+    handler(request, { remoteAddress: (env.incoming as IncomingMessage).socket.remoteAddress ?? null }),
   );
 }

@@ -41,16 +41,17 @@ describe('resolveConfig', () => {
     [{ publicUrl: 'not a url' }, /^publicUrl/],
     [{ publicUrl: 'ftp://x' }, /^publicUrl/],
     [{ origins: ['nope'] }, /^origins\[0\]/],
-    [{ session: { idleTimeout: '5 minutes' } }, /^session\.idleTimeout/],
+    [{ session: { idleTimeout: '5 minutes' as never } }, /^session\.idleTimeout/],
     [{ session: { idleTimeout: '13h' } }, /^session\.idleTimeout/],
     [{ password: { minLength: 6 } }, /^password\.minLength/],
     [{ rateLimit: { loginLimit: 0 } }, /^rateLimit\.loginLimit/],
     [{ headers: { contentSecurityPolicy: "default-src 'self'" } }, /frame-ancestors/],
     [{ headers: { hstsMaxAge: 3600 } }, /^headers\.hstsMaxAge/],
     [{ mode: 'cookie' as never }, /^mode/],
-  ])('fails fast naming the key: %j', (patch, message) => {
-    expect(() => resolveConfig({ ...base(), ...patch })).toThrow(ConfigError);
-    expect(() => resolveConfig({ ...base(), ...patch })).toThrow(message);
+  ] as [Partial<LatchkeyOptions>, RegExp][])('fails fast naming the key: %j', (patch, message) => {
+    const options = { ...base(), ...patch } as LatchkeyOptions;
+    expect(() => resolveConfig(options)).toThrow(ConfigError);
+    expect(() => resolveConfig(options)).toThrow(message);
   });
 
   it('allows lowering the password minimum to 8, not below', () => {
