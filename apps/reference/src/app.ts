@@ -31,7 +31,10 @@ export interface ReferenceAppOptions {
  * The reference app: the auth routes, the notes API behind the same middleware,
  * a health check, and the SPA shell (public; its same-site calls carry the cookie).
  */
-export function createReferenceApp(options: ReferenceAppOptions): { app: Hono<{ Variables: LatchkeyVariables }>; latchkey: Latchkey } {
+export function createReferenceApp(options: ReferenceAppOptions): {
+  app: Hono<{ Variables: LatchkeyVariables }>;
+  latchkey: Latchkey;
+} {
   const latchkey = createLatchkey(options.latchkey);
   const { securityHeaders, routes, requireAuth } = latchkeyHono(latchkey);
   const { notes } = options;
@@ -39,7 +42,9 @@ export function createReferenceApp(options: ReferenceAppOptions): { app: Hono<{ 
 
   app.use('*', securityHeaders);
   app.onError((error) =>
-    latchkey.errorResponse(error instanceof LatchkeyError ? error : fail('internal_error', { cause: error })),
+    latchkey.errorResponse(
+      error instanceof LatchkeyError ? error : fail('internal_error', { cause: error }),
+    ),
   );
   app.notFound(() => latchkey.errorResponse(fail('not_found')));
 
@@ -58,13 +63,27 @@ export function createReferenceApp(options: ReferenceAppOptions): { app: Hono<{ 
   app.use('/api/*', requireAuth);
   app.get('/api/notes', async (c) => {
     const list = await notes.list(c.get('auth').user.id);
-    return c.json({ notes: list.map((n) => ({ id: n.id, text: n.text, createdAt: new Date(n.createdAt).toISOString() })) });
+    return c.json({
+      notes: list.map((n) => ({
+        id: n.id,
+        text: n.text,
+        createdAt: new Date(n.createdAt).toISOString(),
+      })),
+    });
   });
   app.post('/api/notes', async (c) => {
     const { text } = parseBody(noteBody, await readJsonBody(c.req.raw, 64 * 1024));
-    const note = { id: crypto.randomUUID(), userId: c.get('auth').user.id, text, createdAt: Date.now() };
+    const note = {
+      id: crypto.randomUUID(),
+      userId: c.get('auth').user.id,
+      text,
+      createdAt: Date.now(),
+    };
     await notes.create(note);
-    return c.json({ note: { id: note.id, text: note.text, createdAt: new Date(note.createdAt).toISOString() } }, 201);
+    return c.json(
+      { note: { id: note.id, text: note.text, createdAt: new Date(note.createdAt).toISOString() } },
+      201,
+    );
   });
   app.delete('/api/notes/:id', async (c) => {
     if (!(await notes.delete(c.get('auth').user.id, c.req.param('id')))) throw fail('not_found');

@@ -19,7 +19,9 @@ if (!settings.secrets) {
 }
 
 const server = await startReferenceServer(settings);
-console.log(`latchkey: reference app (${settings.mode} mode, SQLite in ${settings.dataDir}) on ${server.url}`);
+console.log(
+  `latchkey: reference app (${settings.mode} mode, SQLite in ${settings.dataDir}) on ${server.url}`,
+);
 
 const shutdown = (signal: string) => {
   console.log(`latchkey: ${signal}, shutting down`);

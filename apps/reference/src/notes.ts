@@ -27,15 +27,22 @@ export function createSqliteNotes(db: Database): NotesStore {
      );
      CREATE INDEX notes_user_created ON notes (user_id, created_at);`,
   ]);
-  const listStmt = db.prepare<[string], { id: string; user_id: string; text: string; created_at: number }>(
+  const listStmt = db.prepare<
+    [string],
+    { id: string; user_id: string; text: string; created_at: number }
+  >(
     'SELECT id, user_id, text, created_at FROM notes WHERE user_id = ? ORDER BY created_at DESC, id',
   );
-  const insertStmt = db.prepare('INSERT INTO notes (id, user_id, text, created_at) VALUES (?, ?, ?, ?)');
+  const insertStmt = db.prepare(
+    'INSERT INTO notes (id, user_id, text, created_at) VALUES (?, ?, ?, ?)',
+  );
   const deleteStmt = db.prepare('DELETE FROM notes WHERE id = ? AND user_id = ?');
   return {
     list: (userId) =>
       Promise.resolve(
-        listStmt.all(userId).map((r) => ({ id: r.id, userId: r.user_id, text: r.text, createdAt: r.created_at })),
+        listStmt
+          .all(userId)
+          .map((r) => ({ id: r.id, userId: r.user_id, text: r.text, createdAt: r.created_at })),
       ),
     create: (note) => {
       insertStmt.run(note.id, note.userId, note.text, note.createdAt);

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, GOOD_PASSWORD, registered, startTestServer, uniqueEmail, type TestServer } from './harness.js';
+import {
+  Agent,
+  GOOD_PASSWORD,
+  registered,
+  startTestServer,
+  uniqueEmail,
+  type TestServer,
+} from './harness.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -65,8 +72,12 @@ describe('POST /auth/login', () => {
     const { email, user } = await registered(server.url);
     const a = new Agent(server.url);
     const b = new Agent(server.url);
-    const first = await a.request('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD } });
-    const second = await b.request('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD } });
+    const first = await a.request('POST', '/auth/login', {
+      json: { email, password: GOOD_PASSWORD },
+    });
+    const second = await b.request('POST', '/auth/login', {
+      json: { email, password: GOOD_PASSWORD },
+    });
     expect(first.status).toBe(200);
     expect(first.json).toEqual({ user });
     expect(first.setCookies[0]).toMatch(SESSION_COOKIE_LINE);
@@ -79,7 +90,9 @@ describe('POST /auth/login', () => {
     const planted = attacker.agent.cookies.get('__Host-Http-session') ?? '';
     const victim = new Agent(server.url);
     victim.cookies.set('__Host-Http-session', planted);
-    const reply = await victim.request('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD } });
+    const reply = await victim.request('POST', '/auth/login', {
+      json: { email, password: GOOD_PASSWORD },
+    });
     expect(reply.status).toBe(200);
     const issued = victim.cookies.get('__Host-Http-session') ?? '';
     expect(issued.split('.')[0]).not.toBe(planted.split('.')[0]);
@@ -106,7 +119,9 @@ describe('POST /auth/login', () => {
 
   it('logs sign-in events without any secret', async () => {
     const { email } = await registered(server.url);
-    await new Agent(server.url).request('POST', '/auth/login', { json: { email, password: 'a wrong password here' } });
+    await new Agent(server.url).request('POST', '/auth/login', {
+      json: { email, password: 'a wrong password here' },
+    });
     const log = JSON.stringify(server.events);
     expect(server.events.some((e) => e.event === 'login_failed')).toBe(true);
     expect(server.events.some((e) => e.event === 'login_succeeded')).toBe(true);
@@ -122,7 +137,12 @@ describe('GET /auth/session', () => {
     const reply = await agent.request('GET', '/auth/session');
     expect(reply.status).toBe(200);
     expect(reply.json.user).toEqual(user);
-    expect(Object.keys(reply.json.session).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'idleExpiresAt']);
+    expect(Object.keys(reply.json.session).sort()).toEqual([
+      'createdAt',
+      'expiresAt',
+      'id',
+      'idleExpiresAt',
+    ]);
     expect(reply.json.csrfToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const { createdAt, expiresAt, idleExpiresAt } = reply.json.session;
     expect(Date.parse(expiresAt) - Date.parse(createdAt)).toBe(12 * 3_600_000);

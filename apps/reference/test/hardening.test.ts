@@ -1,6 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, GOOD_PASSWORD, registered, startTestServer, TEST_SECRET, uniqueEmail, type TestServer } from './harness.js';
+import {
+  Agent,
+  GOOD_PASSWORD,
+  registered,
+  startTestServer,
+  TEST_SECRET,
+  uniqueEmail,
+  type TestServer,
+} from './harness.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -26,7 +34,10 @@ describe('security headers', () => {
       await agent.request('GET', '/auth/session'),
       await agent.request('GET', '/api/notes'),
       await new Agent(server.url).request('GET', '/api/notes'),
-      await new Agent(server.url).request('POST', '/auth/login', { body: 'x', headers: { 'content-type': 'text/plain' } }),
+      await new Agent(server.url).request('POST', '/auth/login', {
+        body: 'x',
+        headers: { 'content-type': 'text/plain' },
+      }),
       await new Agent(server.url).request('GET', '/healthz'),
       await new Agent(server.url).request('GET', '/'),
       await new Agent(server.url).request('GET', '/no-such-file'),
@@ -38,7 +49,9 @@ describe('security headers', () => {
       const csp = reply.headers.get('content-security-policy') ?? '';
       expect(csp).toContain("object-src 'none'");
       expect(csp).toContain("base-uri 'none'");
-      const maxAge = Number(/max-age=(\d+)/.exec(reply.headers.get('strict-transport-security') ?? '')?.[1]);
+      const maxAge = Number(
+        /max-age=(\d+)/.exec(reply.headers.get('strict-transport-security') ?? '')?.[1],
+      );
       expect(maxAge).toBeGreaterThanOrEqual(31_536_000);
     }
   });
@@ -76,16 +89,19 @@ describe('cross-origin protection', () => {
     expect(reply.setCookies).toEqual([]);
   });
 
-  it.each(attempts)('refuses an authenticated unsafe request with %s, even with a valid token', async (_l, headers) => {
-    const { agent } = await registered(server.url);
-    const token = await agent.refreshCsrf();
-    const reply = await agent.request('POST', '/api/notes', {
-      json: { text: 'forged' },
-      headers: { ...headers, 'x-csrf-token': token },
-    });
-    expect(reply.status).toBe(403);
-    expect((await agent.request('GET', '/api/notes')).json.notes).toEqual([]);
-  });
+  it.each(attempts)(
+    'refuses an authenticated unsafe request with %s, even with a valid token',
+    async (_l, headers) => {
+      const { agent } = await registered(server.url);
+      const token = await agent.refreshCsrf();
+      const reply = await agent.request('POST', '/api/notes', {
+        json: { text: 'forged' },
+        headers: { ...headers, 'x-csrf-token': token },
+      });
+      expect(reply.status).toBe(403);
+      expect((await agent.request('GET', '/api/notes')).json.notes).toEqual([]);
+    },
+  );
 
   it('accepts same-origin browsers, configured extra origins and non-browser clients', async () => {
     const { agent } = await registered(server.url);
@@ -95,7 +111,10 @@ describe('cross-origin protection', () => {
       { origin: 'https://admin.example.com' },
       {},
     ]) {
-      const reply = await agent.request('POST', '/api/notes', { json: { text: 'ok' }, headers: { ...headers, 'x-csrf-token': token } });
+      const reply = await agent.request('POST', '/api/notes', {
+        json: { text: 'ok' },
+        headers: { ...headers, 'x-csrf-token': token },
+      });
       expect(reply.status).toBe(201);
     }
   });
@@ -105,7 +124,10 @@ describe('cross-origin protection', () => {
     const other = await registered(server.url);
     const othersToken = await other.agent.refreshCsrf();
     for (const headers of [{}, { 'x-csrf-token': 'nope' }, { 'x-csrf-token': othersToken }]) {
-      const reply = await agent.request('POST', '/api/notes', { json: { text: 'forged' }, headers });
+      const reply = await agent.request('POST', '/api/notes', {
+        json: { text: 'forged' },
+        headers,
+      });
       expect(reply.status).toBe(403);
       expect(reply.json.error.code).toBe('csrf_failed');
     }
@@ -123,9 +145,21 @@ describe('bad input', () => {
     ['JSON null', 'null', 'application/json'],
     ['a missing field', JSON.stringify({ email: 'a@example.com' }), 'application/json'],
     ['wrong types', JSON.stringify({ email: 42, password: ['x'] }), 'application/json'],
-    ['an over-long email', JSON.stringify({ email: `${'a'.repeat(250)}@example.com`, password: 'x' }), 'application/json'],
-    ['an invalid email', JSON.stringify({ email: 'not-an-email', password: 'x' }), 'application/json'],
-    ['an over-long password', JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(5000) }), 'application/json'],
+    [
+      'an over-long email',
+      JSON.stringify({ email: `${'a'.repeat(250)}@example.com`, password: 'x' }),
+      'application/json',
+    ],
+    [
+      'an invalid email',
+      JSON.stringify({ email: 'not-an-email', password: 'x' }),
+      'application/json',
+    ],
+    [
+      'an over-long password',
+      JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(5000) }),
+      'application/json',
+    ],
     ['invalid UTF-8', '\xff\xfe', 'application/json; charset=utf-8'],
   ])('%s is 400 invalid_request', async (_label, body, type) => {
     const reply = await post({ body, headers: { 'content-type': type } });
@@ -144,7 +178,9 @@ describe('bad input', () => {
   });
 
   it('a missing Content-Type is 415', async () => {
-    const reply = await new Agent(server.url).request('POST', '/auth/register', { body: new Blob(['{}']) });
+    const reply = await new Agent(server.url).request('POST', '/auth/register', {
+      body: new Blob(['{}']),
+    });
     expect(reply.status).toBe(415);
   });
 
@@ -158,7 +194,8 @@ describe('bad input', () => {
       headers: { 'content-type': 'application/json' },
       body: new ReadableStream({
         start(controller) {
-          for (let i = 0; i < 40; i++) controller.enqueue(new TextEncoder().encode(' '.repeat(1024)));
+          for (let i = 0; i < 40; i++)
+            controller.enqueue(new TextEncoder().encode(' '.repeat(1024)));
           controller.close();
         },
       }),
@@ -170,8 +207,13 @@ describe('bad input', () => {
   it('error bodies are the one JSON shape and leak nothing', async () => {
     const replies = [
       await post({ body: '{"email":', headers: { 'content-type': 'application/json' } }),
-      await post({ body: JSON.stringify({ email: "x'; DROP TABLE users;--@example.com", password: 'x' }), headers: { 'content-type': 'application/json' } }),
-      await new Agent(server.url).request('GET', '/auth/session', { headers: { cookie: '__Host-Http-session=../../etc/passwd' } }),
+      await post({
+        body: JSON.stringify({ email: "x'; DROP TABLE users;--@example.com", password: 'x' }),
+        headers: { 'content-type': 'application/json' },
+      }),
+      await new Agent(server.url).request('GET', '/auth/session', {
+        headers: { cookie: '__Host-Http-session=../../etc/passwd' },
+      }),
     ];
     for (const reply of replies) {
       expect(reply.headers.get('content-type')).toBe('application/json; charset=utf-8');
@@ -193,7 +235,8 @@ describe('login rate limits', () => {
     expect((await attempt('wrong password number 1')).status).toBe(401);
     expect((await attempt('wrong password number 2')).status).toBe(401);
     expect((await attempt(GOOD_PASSWORD)).status).toBe(200);
-    for (let i = 0; i < 3; i++) expect((await attempt(`wrong password again ${i}`)).status).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect((await attempt(`wrong password again ${i}`)).status).toBe(401);
     const locked = await attempt(GOOD_PASSWORD);
     expect(locked.status).toBe(429);
     expect(locked.json.error.code).toBe('rate_limited');
@@ -203,7 +246,9 @@ describe('login rate limits', () => {
     expect(limited.events.some((e) => e.event === 'login_locked')).toBe(true);
     // Another account from the same address is not locked by this one.
     const other = await registered(limited.url);
-    const ok = await new Agent(limited.url).request('POST', '/auth/login', { json: { email: other.email, password: GOOD_PASSWORD } });
+    const ok = await new Agent(limited.url).request('POST', '/auth/login', {
+      json: { email: other.email, password: GOOD_PASSWORD },
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -224,18 +269,28 @@ describe('login rate limits', () => {
     await using first = await startTestServer({ LATCHKEY_LOGIN_LIMIT: '2' });
     const { email } = await registered(first.url);
     for (let i = 0; i < 2; i++) {
-      await new Agent(first.url).request('POST', '/auth/login', { json: { email, password: `nope nope nope ${i}` } });
+      await new Agent(first.url).request('POST', '/auth/login', {
+        json: { email, password: `nope nope nope ${i}` },
+      });
     }
     await first.close();
-    await using second = await startTestServer({ LATCHKEY_LOGIN_LIMIT: '2' }, { dataDir: first.dataDir });
-    const reply = await new Agent(second.url).request('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD } });
+    await using second = await startTestServer(
+      { LATCHKEY_LOGIN_LIMIT: '2' },
+      { dataDir: first.dataDir },
+    );
+    const reply = await new Agent(second.url).request('POST', '/auth/login', {
+      json: { email, password: GOOD_PASSWORD },
+    });
     expect(reply.status).toBe(429);
   });
 });
 
 describe('timeouts', () => {
   it('an idle session expires: 401 session_expired', async () => {
-    await using quick = await startTestServer({ LATCHKEY_IDLE_TIMEOUT: '1s', LATCHKEY_ABSOLUTE_TIMEOUT: '1h' });
+    await using quick = await startTestServer({
+      LATCHKEY_IDLE_TIMEOUT: '1s',
+      LATCHKEY_ABSOLUTE_TIMEOUT: '1h',
+    });
     const { agent } = await registered(quick.url);
     expect((await agent.request('GET', '/auth/session')).status).toBe(200);
     await sleep(1200);
@@ -245,7 +300,10 @@ describe('timeouts', () => {
   });
 
   it('the absolute timeout ends even an active session', async () => {
-    await using quick = await startTestServer({ LATCHKEY_IDLE_TIMEOUT: '1s', LATCHKEY_ABSOLUTE_TIMEOUT: '2s' });
+    await using quick = await startTestServer({
+      LATCHKEY_IDLE_TIMEOUT: '1s',
+      LATCHKEY_ABSOLUTE_TIMEOUT: '2s',
+    });
     const { agent } = await registered(quick.url);
     const deadline = Date.now() + 2100;
     while (Date.now() < deadline - 500) {
@@ -264,20 +322,30 @@ describe('secret rotation', () => {
     const old = agent.cookies.get('__Host-Http-session') ?? '';
     await before.close();
     const NEW = 'the-new-secret-'.padEnd(40, 'n');
-    await using after = await startTestServer({ LATCHKEY_SECRET: `${NEW},${TEST_SECRET}` }, { dataDir: before.dataDir });
+    await using after = await startTestServer(
+      { LATCHKEY_SECRET: `${NEW},${TEST_SECRET}` },
+      { dataDir: before.dataDir },
+    );
     const moved = new Agent(after.url);
     moved.cookies.set('__Host-Http-session', old);
     const reply = await moved.request('GET', '/auth/session');
     expect(reply.status).toBe(200);
-    expect(reply.setCookies[0]).toMatch(/^__Host-Http-session=.+; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Strict$/);
+    expect(reply.setCookies[0]).toMatch(
+      /^__Host-Http-session=.+; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Strict$/,
+    );
     const renewed = moved.cookies.get('__Host-Http-session') ?? '';
     expect(renewed).not.toBe(old);
     expect(renewed.split('.').slice(0, 2)).toEqual(old.split('.').slice(0, 2));
     await after.close();
     // Once the old secret is retired, only the renewed cookie works.
-    await using retired = await startTestServer({ LATCHKEY_SECRET: NEW }, { dataDir: before.dataDir });
+    await using retired = await startTestServer(
+      { LATCHKEY_SECRET: NEW },
+      { dataDir: before.dataDir },
+    );
     const check = (cookie: string) =>
-      new Agent(retired.url).request('GET', '/auth/session', { headers: { cookie: `__Host-Http-session=${cookie}` } });
+      new Agent(retired.url).request('GET', '/auth/session', {
+        headers: { cookie: `__Host-Http-session=${cookie}` },
+      });
     expect((await check(old)).status).toBe(401);
     expect((await check(renewed)).status).toBe(200);
   });

@@ -14,7 +14,11 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, host, () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -58,7 +62,7 @@ export interface Reply {
   status: number;
   headers: Headers;
   text: string;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test assertions read any shape
+  json: any;
   setCookies: string[];
 }
 
@@ -83,7 +87,11 @@ export class Agent {
       body = JSON.stringify(init.json);
       headers['content-type'] ??= 'application/json';
     }
-    const response = await fetch(new URL(path, this.baseUrl), { method, headers, ...(body === undefined ? {} : { body }) });
+    const response = await fetch(new URL(path, this.baseUrl), {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
     const setCookies = response.headers.getSetCookie();
     for (const line of setCookies) {
       const [pair = ''] = line.split(';');
@@ -114,7 +122,10 @@ export class Agent {
   /** An unsafe request with the anti-forgery header, as the client library sends it. */
   async unsafe(method: string, path: string, json?: unknown): Promise<Reply> {
     const token = this.csrfToken ?? (await this.refreshCsrf());
-    return this.request(method, path, { ...(json === undefined ? {} : { json }), headers: { 'x-csrf-token': token } });
+    return this.request(method, path, {
+      ...(json === undefined ? {} : { json }),
+      headers: { 'x-csrf-token': token },
+    });
   }
 }
 
@@ -126,10 +137,15 @@ export function uniqueEmail(prefix = 'user'): string {
 
 export const GOOD_PASSWORD = 'correct horse battery staple';
 
-export async function registered(baseUrl: string, name: string | null = 'Ada'): Promise<{ agent: Agent; email: string; user: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function registered(
+  baseUrl: string,
+  name: string | null = 'Ada',
+): Promise<{ agent: Agent; email: string; user: any }> {
   const agent = new Agent(baseUrl);
   const email = uniqueEmail();
-  const reply = await agent.request('POST', '/auth/register', { json: { email, password: GOOD_PASSWORD, name } });
+  const reply = await agent.request('POST', '/auth/register', {
+    json: { email, password: GOOD_PASSWORD, name },
+  });
   if (reply.status !== 201) throw new Error(`register failed: ${reply.status} ${reply.text}`);
   return { agent, email, user: reply.json.user };
 }

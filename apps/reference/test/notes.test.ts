@@ -20,10 +20,15 @@ describe('the notes API', () => {
 
     const list = await agent.request('GET', '/api/notes');
     expect(list.status).toBe(200);
-    expect(list.json.notes.map((n: { text: string }) => n.text).sort()).toEqual(['first', 'second']);
+    expect(list.json.notes.map((n: { text: string }) => n.text).sort()).toEqual([
+      'first',
+      'second',
+    ]);
 
     expect((await agent.unsafe('DELETE', `/api/notes/${first.json.note.id}`)).status).toBe(204);
-    expect((await agent.request('GET', '/api/notes')).json.notes.map((n: { text: string }) => n.text)).toEqual(['second']);
+    expect(
+      (await agent.request('GET', '/api/notes')).json.notes.map((n: { text: string }) => n.text),
+    ).toEqual(['second']);
   });
 
   it("answers 404 for another user's note and keeps it", async () => {
@@ -39,9 +44,15 @@ describe('the notes API', () => {
   it('validates text: 1..10 000 characters, JSON only', async () => {
     const { agent } = await registered(server.url);
     expect((await agent.unsafe('POST', '/api/notes', { text: '' })).status).toBe(400);
-    expect((await agent.unsafe('POST', '/api/notes', { text: 'x'.repeat(10_001) })).status).toBe(400);
-    expect((await agent.unsafe('POST', '/api/notes', { text: 'x'.repeat(10_000) })).status).toBe(201);
-    expect((await agent.unsafe('POST', '/api/notes', { nope: 1 })).json.error.code).toBe('invalid_request');
+    expect((await agent.unsafe('POST', '/api/notes', { text: 'x'.repeat(10_001) })).status).toBe(
+      400,
+    );
+    expect((await agent.unsafe('POST', '/api/notes', { text: 'x'.repeat(10_000) })).status).toBe(
+      201,
+    );
+    expect((await agent.unsafe('POST', '/api/notes', { nope: 1 })).json.error.code).toBe(
+      'invalid_request',
+    );
     const token = await agent.refreshCsrf();
     const form = await agent.request('POST', '/api/notes', {
       body: 'text=hi',

@@ -22,11 +22,21 @@ describe('GET /auth/sessions', () => {
     const { agent, email } = await registered(server.url);
     const phone = await signIn(email, 'Phone/1.0');
     await registered(server.url); // someone else's session must not appear
-    const reply = await phone.request('GET', '/auth/sessions', { headers: { 'user-agent': 'Phone/1.0' } });
+    const reply = await phone.request('GET', '/auth/sessions', {
+      headers: { 'user-agent': 'Phone/1.0' },
+    });
     expect(reply.status).toBe(200);
     expect(reply.json.sessions).toHaveLength(2);
     for (const s of reply.json.sessions) {
-      expect(Object.keys(s).sort()).toEqual(['createdAt', 'current', 'expiresAt', 'id', 'ip', 'lastSeenAt', 'userAgent']);
+      expect(Object.keys(s).sort()).toEqual([
+        'createdAt',
+        'current',
+        'expiresAt',
+        'id',
+        'ip',
+        'lastSeenAt',
+        'userAgent',
+      ]);
       expect(s.ip).toMatch(/127\.0\.0\.1/);
     }
     const current = reply.json.sessions.filter((s: { current: boolean }) => s.current);
@@ -34,7 +44,9 @@ describe('GET /auth/sessions', () => {
     expect(current[0].userAgent).toBe('Phone/1.0');
     const mine = (await phone.request('GET', '/auth/session')).json.session.id;
     expect(current[0].id).toBe(mine);
-    expect(JSON.stringify(reply.json)).not.toContain(phone.cookies.get('__Host-Http-session')?.split('.')[1]);
+    expect(JSON.stringify(reply.json)).not.toContain(
+      phone.cookies.get('__Host-Http-session')?.split('.')[1],
+    );
     expect((await agent.request('GET', '/auth/sessions')).json.sessions).toHaveLength(2);
   });
 
@@ -89,7 +101,8 @@ describe('DELETE /auth/sessions', () => {
     const others = [await signIn(email, 'A/1'), await signIn(email, 'B/1')];
     const bystander = await registered(server.url);
     expect((await agent.unsafe('DELETE', '/auth/sessions')).status).toBe(204);
-    for (const other of others) expect((await other.request('GET', '/auth/session')).status).toBe(401);
+    for (const other of others)
+      expect((await other.request('GET', '/auth/session')).status).toBe(401);
     expect((await agent.request('GET', '/auth/session')).status).toBe(200);
     expect((await agent.request('GET', '/auth/sessions')).json.sessions).toHaveLength(1);
     expect((await bystander.agent.request('GET', '/auth/session')).status).toBe(200);
@@ -109,7 +122,9 @@ describe('POST /auth/password', () => {
       newPassword: NEW_PASSWORD,
     });
     expect(reply.status).toBe(204);
-    expect(reply.setCookies[0]).toMatch(/^__Host-Http-session=.+; Path=\/; Max-Age=43200; HttpOnly; Secure; SameSite=Strict$/);
+    expect(reply.setCookies[0]).toMatch(
+      /^__Host-Http-session=.+; Path=\/; Max-Age=43200; HttpOnly; Secure; SameSite=Strict$/,
+    );
     const after = (await agent.request('GET', '/auth/session')).json.session.id;
     expect(after).not.toBe(before);
     expect((await other.request('GET', '/auth/session')).status).toBe(401);
@@ -117,9 +132,13 @@ describe('POST /auth/password', () => {
       headers: { cookie: `__Host-Http-session=${oldCookie}` },
     });
     expect(stale.status).toBe(401);
-    const oldLogin = await new Agent(server.url).request('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD } });
+    const oldLogin = await new Agent(server.url).request('POST', '/auth/login', {
+      json: { email, password: GOOD_PASSWORD },
+    });
     expect(oldLogin.status).toBe(401);
-    const newLogin = await new Agent(server.url).request('POST', '/auth/login', { json: { email, password: NEW_PASSWORD } });
+    const newLogin = await new Agent(server.url).request('POST', '/auth/login', {
+      json: { email, password: NEW_PASSWORD },
+    });
     expect(newLogin.status).toBe(200);
   });
 
@@ -132,13 +151,18 @@ describe('POST /auth/password', () => {
     expect(reply.status).toBe(401);
     expect(reply.json.error.code).toBe('invalid_credentials');
     expect((await agent.request('GET', '/auth/session')).status).toBe(200);
-    const login = await new Agent(server.url).request('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD } });
+    const login = await new Agent(server.url).request('POST', '/auth/login', {
+      json: { email, password: GOOD_PASSWORD },
+    });
     expect(login.status).toBe(200);
   });
 
   it('applies the password policy to the new password', async () => {
     const { agent } = await registered(server.url);
-    const reply = await agent.unsafe('POST', '/auth/password', { currentPassword: GOOD_PASSWORD, newPassword: 'short' });
+    const reply = await agent.unsafe('POST', '/auth/password', {
+      currentPassword: GOOD_PASSWORD,
+      newPassword: 'short',
+    });
     expect(reply.status).toBe(422);
     expect(reply.json.error.code).toBe('weak_password');
   });

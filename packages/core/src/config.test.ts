@@ -31,7 +31,10 @@ describe('resolveConfig', () => {
   });
 
   it('caps the touch interval at half the idle timeout so an active session never lapses', () => {
-    const config = resolveConfig({ ...base(), session: { idleTimeout: '60s', touchInterval: '10m' } });
+    const config = resolveConfig({
+      ...base(),
+      session: { idleTimeout: '60s', touchInterval: '10m' },
+    });
     expect(config.touchIntervalMs).toBe(30_000);
   });
 
@@ -49,7 +52,7 @@ describe('resolveConfig', () => {
     [{ headers: { hstsMaxAge: 3600 } }, /^headers\.hstsMaxAge/],
     [{ mode: 'cookie' as never }, /^mode/],
   ] as [Partial<LatchkeyOptions>, RegExp][])('fails fast naming the key: %j', (patch, message) => {
-    const options = { ...base(), ...patch } as LatchkeyOptions;
+    const options: LatchkeyOptions = { ...base(), ...patch };
     expect(() => resolveConfig(options)).toThrow(ConfigError);
     expect(() => resolveConfig(options)).toThrow(message);
   });

@@ -128,10 +128,18 @@ function duration(key: string, value: Duration | undefined, fallback: Duration):
   return ms;
 }
 
-function integer(key: string, value: number | undefined, fallback: number, min: number, max: number): number {
+function integer(
+  key: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const n = value ?? fallback;
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${key}: expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    throw new ConfigError(
+      `${key}: expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    );
   }
   return n;
 }
@@ -155,10 +163,13 @@ export function resolveConfig(options: LatchkeyOptions): LatchkeyConfig {
   if (typeof options.store !== 'object' || options.store === null) {
     throw new ConfigError('store: a Latchkey store is required');
   }
-  if (!Array.isArray(options.secrets) || options.secrets.length === 0) {
+  const secrets: readonly string[] = Array.isArray(options.secrets)
+    ? [...(options.secrets as string[])]
+    : [];
+  if (secrets.length === 0) {
     throw new ConfigError('secrets: at least one cookie-signing secret is required');
   }
-  options.secrets.forEach((secret, i) => {
+  secrets.forEach((secret, i) => {
     if (typeof secret !== 'string' || secret.length < 32) {
       throw new ConfigError(`secrets[${i}]: each secret must be at least 32 characters`);
     }
@@ -178,7 +189,11 @@ export function resolveConfig(options: LatchkeyOptions): LatchkeyConfig {
   }
 
   const idleTimeoutMs = duration('session.idleTimeout', options.session?.idleTimeout, '30m');
-  const absoluteTimeoutMs = duration('session.absoluteTimeout', options.session?.absoluteTimeout, '12h');
+  const absoluteTimeoutMs = duration(
+    'session.absoluteTimeout',
+    options.session?.absoluteTimeout,
+    '12h',
+  );
   if (idleTimeoutMs > absoluteTimeoutMs) {
     throw new ConfigError('session.idleTimeout: must not be longer than session.absoluteTimeout');
   }
@@ -187,8 +202,20 @@ export function resolveConfig(options: LatchkeyOptions): LatchkeyConfig {
     Math.floor(idleTimeoutMs / 2),
   );
 
-  const passwordMaxLength = integer('password.maxLength', options.password?.maxLength, 128, 64, 4096);
-  const passwordMinLength = integer('password.minLength', options.password?.minLength, 15, 8, passwordMaxLength);
+  const passwordMaxLength = integer(
+    'password.maxLength',
+    options.password?.maxLength,
+    128,
+    64,
+    4096,
+  );
+  const passwordMinLength = integer(
+    'password.minLength',
+    options.password?.minLength,
+    15,
+    8,
+    passwordMaxLength,
+  );
   const loginLimit = integer('rateLimit.loginLimit', options.rateLimit?.loginLimit, 5, 1, 1000);
   const addressLimit = integer(
     'rateLimit.addressLimit',
@@ -212,11 +239,17 @@ export function resolveConfig(options: LatchkeyOptions): LatchkeyConfig {
   if (xssProtection !== '0' && xssProtection !== '1; mode=block') {
     throw new ConfigError(`headers.xssProtection: expected "0" or "1; mode=block"`);
   }
-  const hstsMaxAge = integer('headers.hstsMaxAge', options.headers?.hstsMaxAge, 2 * ONE_YEAR_S, ONE_YEAR_S, 10 * ONE_YEAR_S);
+  const hstsMaxAge = integer(
+    'headers.hstsMaxAge',
+    options.headers?.hstsMaxAge,
+    2 * ONE_YEAR_S,
+    ONE_YEAR_S,
+    10 * ONE_YEAR_S,
+  );
 
   return Object.freeze({
     store: options.store,
-    secrets: Object.freeze([...options.secrets]),
+    secrets: Object.freeze(secrets),
     publicOrigin,
     allowedOrigins,
     mode,
@@ -238,4 +271,3 @@ export function resolveConfig(options: LatchkeyOptions): LatchkeyConfig {
     now: options.now ?? Date.now,
   });
 }
-

@@ -5,7 +5,9 @@ const strict = { path: '/', httpOnly: true, secure: true, sameSite: 'Strict' } a
 
 describe('readCookie', () => {
   it('finds a cookie among others and ignores lookalike names', () => {
-    expect(readCookie('a=1; __Host-Http-session=abc.def; b=2', '__Host-Http-session')).toBe('abc.def');
+    expect(readCookie('a=1; __Host-Http-session=abc.def; b=2', '__Host-Http-session')).toBe(
+      'abc.def',
+    );
     expect(readCookie('x__Host-Http-session=evil', '__Host-Http-session')).toBeNull();
   });
 
@@ -14,7 +16,16 @@ describe('readCookie', () => {
   });
 
   it('never throws on malformed headers', () => {
-    const garbage = [';;;', '=', 's', 's=%E0%A4%A', 's="unterminated', '\u0000\u0001', 's=a b', 's=' + 'x'.repeat(20_000)];
+    const garbage = [
+      ';;;',
+      '=',
+      's',
+      's=%E0%A4%A',
+      's="unterminated',
+      '\u0000\u0001',
+      's=a b',
+      's=' + 'x'.repeat(20_000),
+    ];
     for (const header of garbage) expect(() => readCookie(header, 's')).not.toThrow();
     expect(readCookie('s=a b', 's')).toBeNull();
     expect(readCookie(null, 's')).toBeNull();
@@ -38,11 +49,15 @@ describe('serializeCookie', () => {
   });
 
   it('refuses a __Host-Http- cookie that script could read', () => {
-    expect(() => serializeCookie('__Host-Http-s', 'v', { ...strict, httpOnly: false })).toThrow(/HttpOnly/);
+    expect(() => serializeCookie('__Host-Http-s', 'v', { ...strict, httpOnly: false })).toThrow(
+      /HttpOnly/,
+    );
   });
 
   it('refuses a __Secure- cookie without Secure', () => {
-    expect(() => serializeCookie('__Secure-refresh', 'v', { ...strict, path: '/auth', secure: false })).toThrow();
+    expect(() =>
+      serializeCookie('__Secure-refresh', 'v', { ...strict, path: '/auth', secure: false }),
+    ).toThrow();
   });
 
   it('refuses header injection through the value', () => {

@@ -16,7 +16,8 @@ export function readCookie(header: string | null, name: string): string | null {
     if (eq === -1) continue;
     if (part.slice(0, eq).trim() !== name) continue;
     let value = part.slice(eq + 1).trim();
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
+      value = value.slice(1, -1);
     return VALUE.test(value) ? value : null;
   }
   return null;
@@ -46,7 +47,8 @@ export function serializeCookie(name: string, value: string, attributes: CookieA
     throw new TypeError(`${name}: __Secure- cookies need Secure`);
   }
   const parts = [`${name}=${value}`, `Path=${attributes.path}`];
-  if (attributes.maxAge !== undefined) parts.push(`Max-Age=${Math.max(0, Math.floor(attributes.maxAge))}`);
+  if (attributes.maxAge !== undefined)
+    parts.push(`Max-Age=${Math.max(0, Math.floor(attributes.maxAge))}`);
   if (attributes.httpOnly) parts.push('HttpOnly');
   if (attributes.secure) parts.push('Secure');
   parts.push(`SameSite=${attributes.sameSite}`);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { base64url, constantTimeEqual, createSigner, fromBase64url, randomToken, sha256 } from './crypto.js';
+import {
+  base64url,
+  constantTimeEqual,
+  createSigner,
+  fromBase64url,
+  randomToken,
+  sha256,
+} from './crypto.js';
 
 const A = 'a'.repeat(32);
 const B = 'b'.repeat(32);
@@ -40,7 +47,9 @@ describe('createSigner', () => {
     const sig = await signer.sign('session', 'id.secret');
     expect(await signer.verify('session', 'id.secret', sig)).toEqual({ valid: true, renew: false });
     expect((await signer.verify('session', 'id.secret2', sig)).valid).toBe(false);
-    expect((await signer.verify('session', 'id.secret', sig.slice(0, -2) + 'AA')).valid).toBe(false);
+    expect((await signer.verify('session', 'id.secret', sig.slice(0, -2) + 'AA')).valid).toBe(
+      false,
+    );
     expect((await signer.verify('session', 'id.secret', '')).valid).toBe(false);
   });
 

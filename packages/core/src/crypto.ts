@@ -14,7 +14,8 @@ export function base64url(bytes: Uint8Array): string {
 
 export function fromBase64url(text: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
-  const padded = text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4);
+  const padded =
+    text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4);
   try {
     return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
   } catch {
@@ -63,19 +64,25 @@ export function createSigner(secrets: readonly string[]): Signer {
   const loadKeys = () =>
     (keys ??= Promise.all(
       secrets.map((secret) =>
-        crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-          'sign',
-          'verify',
-        ]),
+        crypto.subtle.importKey(
+          'raw',
+          encoder.encode(secret),
+          { name: 'HMAC', hash: 'SHA-256' },
+          false,
+          ['sign', 'verify'],
+        ),
       ),
     ));
-  const data = (purpose: string, message: string) => encoder.encode(`latchkey:${purpose}\0${message}`);
+  const data = (purpose: string, message: string) =>
+    encoder.encode(`latchkey:${purpose}\0${message}`);
 
   return {
     async sign(purpose, message) {
       const [current] = await loadKeys();
       if (!current) throw new Error('no signing key');
-      return base64url(new Uint8Array(await crypto.subtle.sign('HMAC', current, data(purpose, message))));
+      return base64url(
+        new Uint8Array(await crypto.subtle.sign('HMAC', current, data(purpose, message))),
+      );
     },
     async verify(purpose, message, signature) {
       const bytes = fromBase64url(signature);

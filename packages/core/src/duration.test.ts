@@ -12,7 +12,20 @@ describe('parseDuration', () => {
   });
 
   it('rejects anything else', () => {
-    for (const bad of ['', '15', 'm', '1.5h', '-1m', '15 minutes', '1w', null, undefined, -5, Number.NaN, {}]) {
+    for (const bad of [
+      '',
+      '15',
+      'm',
+      '1.5h',
+      '-1m',
+      '15 minutes',
+      '1w',
+      null,
+      undefined,
+      -5,
+      Number.NaN,
+      {},
+    ]) {
       expect(parseDuration(bad)).toBeNull();
     }
   });

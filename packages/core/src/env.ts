@@ -23,13 +23,21 @@ export interface EnvSettings {
 
 type Env = Record<string, string | undefined>;
 
-function durationFrom(env: Env, key: string, fallback: string, max?: { ms: number; text: string }): number {
+function durationFrom(
+  env: Env,
+  key: string,
+  fallback: string,
+  max?: { ms: number; text: string },
+): number {
   const raw = env[key] ?? fallback;
   const ms = parseDuration(raw);
   if (ms === null || ms <= 0) {
-    throw new ConfigError(`${key}: expected a duration like 90s, 15m, 12h or 30d, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(
+      `${key}: expected a duration like 90s, 15m, 12h or 30d, got ${JSON.stringify(raw)}`,
+    );
   }
-  if (max && ms > max.ms) throw new ConfigError(`${key}: must not be above ${max.text}, got ${raw}`);
+  if (max && ms > max.ms)
+    throw new ConfigError(`${key}: must not be above ${max.text}, got ${raw}`);
   return ms;
 }
 
@@ -37,7 +45,9 @@ function integerFrom(env: Env, key: string, fallback: number, min: number, max: 
   const raw = env[key];
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(`${key}: expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(
+      `${key}: expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`,
+    );
   }
   return Number(raw);
 }
@@ -58,15 +68,21 @@ export function readEnv(env: Env): EnvSettings {
   if (env.LATCHKEY_SECRET !== undefined && env.LATCHKEY_SECRET !== '') {
     secrets = env.LATCHKEY_SECRET.split(',').map((s) => s.trim());
     if (secrets.some((s) => s.length < 32)) {
-      throw new ConfigError('LATCHKEY_SECRET: each comma-separated secret must be at least 32 characters');
+      throw new ConfigError(
+        'LATCHKEY_SECRET: each comma-separated secret must be at least 32 characters',
+      );
     }
   } else if (production) {
-    throw new ConfigError('LATCHKEY_SECRET: required when NODE_ENV=production (at least 32 random characters)');
+    throw new ConfigError(
+      'LATCHKEY_SECRET: required when NODE_ENV=production (at least 32 random characters)',
+    );
   }
   const idleTimeoutMs = durationFrom(env, 'LATCHKEY_IDLE_TIMEOUT', '30m');
   const absoluteTimeoutMs = durationFrom(env, 'LATCHKEY_ABSOLUTE_TIMEOUT', '12h');
   if (idleTimeoutMs > absoluteTimeoutMs) {
-    throw new ConfigError('LATCHKEY_IDLE_TIMEOUT: must not be longer than LATCHKEY_ABSOLUTE_TIMEOUT');
+    throw new ConfigError(
+      'LATCHKEY_IDLE_TIMEOUT: must not be longer than LATCHKEY_ABSOLUTE_TIMEOUT',
+    );
   }
   const urlFrom = (key: string): string | null => {
     const raw = env[key]?.trim();
@@ -77,7 +93,8 @@ export function readEnv(env: Env): EnvSettings {
       throw new ConfigError(`${key}: expected a URL, got an unparseable value`);
     }
   };
-  const publicUrl = env.LATCHKEY_PUBLIC_URL?.trim() || `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const publicUrl =
+    env.LATCHKEY_PUBLIC_URL?.trim() || `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   originOf('LATCHKEY_PUBLIC_URL', publicUrl);
   const origins = (env.LATCHKEY_ORIGINS ?? '')
     .split(',')

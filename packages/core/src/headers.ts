@@ -20,7 +20,10 @@ export function securityHeaders(config: LatchkeyConfig): Readonly<Record<string,
  * app-specific CSP, say). Returns a new Response when the original's headers are
  * immutable (e.g. from `fetch`).
  */
-export function withSecurityHeaders(response: Response, headers: Readonly<Record<string, string>>): Response {
+export function withSecurityHeaders(
+  response: Response,
+  headers: Readonly<Record<string, string>>,
+): Response {
   let target = response;
   try {
     for (const [name, value] of Object.entries(headers)) {

@@ -15,7 +15,10 @@ export { fail, LatchkeyError } from './errors.js';
 export { jsonLineLogger, type SecurityEvent, type SecurityLogger } from './log.js';
 export { readCookie, serializeCookie } from './cookies.js';
 export { securityHeaders } from './headers.js';
-export { fromRateLimiterFlexible, rateLimiterFlexibleOptions } from './stores/rate-limiter-flexible.js';
+export {
+  fromRateLimiterFlexible,
+  rateLimiterFlexibleOptions,
+} from './stores/rate-limiter-flexible.js';
 export type {
   LatchkeyStore,
   Limiter,

@@ -67,7 +67,8 @@ export function toPublicUser(user: UserRecord): PublicUser {
  */
 export function createLatchkey(options: LatchkeyOptions): Latchkey {
   const config = resolveConfig(options);
-  const log = (event: SecurityEvent) => config.logger?.({ ...event, time: new Date(config.now()).toISOString() });
+  const log = (event: SecurityEvent) =>
+    config.logger?.({ ...event, time: new Date(config.now()).toISOString() });
   const store = guardStore(config.store, config.logger);
   const signer = createSigner(config.secrets);
   const sessions = createSessionStrategy(config, store, signer);
@@ -94,19 +95,31 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
       maxAge: Math.ceil(maxAgeMs / 1000),
     });
 
-  const authenticate = async (request: Request, connection?: ConnectionInfo): Promise<AuthResult> => {
+  const authenticate = async (
+    request: Request,
+    connection?: ConnectionInfo,
+  ): Promise<AuthResult> => {
     try {
       const refusal = crossOriginRefusal(request, config);
       if (refusal) {
         log({ event: 'csrf_refused', reason: refusal, ip: clientInfo(request, connection).ip });
         return { ok: false, error: fail('csrf_failed') };
       }
-      const result = await sessions.validate(readCookie(request.headers.get('cookie'), SESSION_COOKIE));
+      const result = await sessions.validate(
+        readCookie(request.headers.get('cookie'), SESSION_COOKIE),
+      );
       if (!result.ok) {
         if (result.reason === 'expired' && result.session) {
-          log({ event: 'session_expired', userId: result.session.userId, sessionId: result.session.id });
+          log({
+            event: 'session_expired',
+            userId: result.session.userId,
+            sessionId: result.session.id,
+          });
         }
-        return { ok: false, error: fail(result.reason === 'expired' ? 'session_expired' : 'unauthenticated') };
+        return {
+          ok: false,
+          error: fail(result.reason === 'expired' ? 'session_expired' : 'unauthenticated'),
+        };
       }
       if (isUnsafeMethod(request.method)) {
         const token = request.headers.get(CSRF_HEADER);
@@ -144,7 +157,9 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
       try {
         response = await routes(request, connection);
       } catch (error) {
-        response = errorResponse(error instanceof LatchkeyError ? error : fail('internal_error', { cause: error }));
+        response = errorResponse(
+          error instanceof LatchkeyError ? error : fail('internal_error', { cause: error }),
+        );
       }
       response = secure(response);
       response.headers.set('Cache-Control', 'no-store');

@@ -3,7 +3,12 @@ export type SecurityEvent =
   | { event: 'register'; userId: string; ip: string | null }
   | { event: 'login_succeeded'; userId: string; sessionId: string; ip: string | null }
   | { event: 'login_failed'; userId: string | null; ip: string | null }
-  | { event: 'login_locked'; scope: 'account' | 'address'; userId: string | null; ip: string | null }
+  | {
+      event: 'login_locked';
+      scope: 'account' | 'address';
+      userId: string | null;
+      ip: string | null;
+    }
   | { event: 'logout'; userId: string; sessionId: string }
   | { event: 'session_revoked'; userId: string; sessionId: string; by: string }
   | { event: 'sessions_revoked'; userId: string; count: number; by: string }

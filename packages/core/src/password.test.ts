@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { checkPasswordPolicy, hashPassword, verifyAgainstDummy, verifyPassword } from './password.js';
+import {
+  checkPasswordPolicy,
+  hashPassword,
+  verifyAgainstDummy,
+  verifyPassword,
+} from './password.js';
 
 const limits = { minLength: 15, maxLength: 128 };
 
 describe('checkPasswordPolicy', () => {
   it('accepts a long passphrase', () => {
-    expect(checkPasswordPolicy('correct horse battery staple', 'ada@example.com', limits)).toBeNull();
+    expect(
+      checkPasswordPolicy('correct horse battery staple', 'ada@example.com', limits),
+    ).toBeNull();
   });
 
   it('counts characters, not bytes', () => {
@@ -19,12 +26,16 @@ describe('checkPasswordPolicy', () => {
   });
 
   it('rejects breached-list passwords case-insensitively, when the minimum allows them', () => {
-    expect(checkPasswordPolicy('Password1', 'ada@example.com', { minLength: 8, maxLength: 128 })).toBe('common');
+    expect(
+      checkPasswordPolicy('Password1', 'ada@example.com', { minLength: 8, maxLength: 128 }),
+    ).toBe('common');
     expect(checkPasswordPolicy('PasswordPassword', 'ada@example.com', limits)).toBe('common');
   });
 
   it("rejects a password containing the email's local part", () => {
-    expect(checkPasswordPolicy('my name is Ada.Lovelace ok', 'ada.lovelace@example.com', limits)).toBe('contains_email');
+    expect(
+      checkPasswordPolicy('my name is Ada.Lovelace ok', 'ada.lovelace@example.com', limits),
+    ).toBe('contains_email');
   });
 });
 

@@ -17,7 +17,13 @@ describe('session strategy', () => {
   beforeEach(async () => {
     now = Date.UTC(2026, 0, 1);
     store = createMemoryStore();
-    await store.users.createUser({ id: 'u1', email: 'ada@example.com', name: null, passwordHash: 'x', createdAt: now });
+    await store.users.createUser({
+      id: 'u1',
+      email: 'ada@example.com',
+      name: null,
+      passwordHash: 'x',
+      createdAt: now,
+    });
     const config = resolveConfig({
       store,
       secrets,
@@ -99,7 +105,12 @@ describe('session strategy', () => {
   it('asks to re-issue a cookie signed with an older key, and keeps the same session', async () => {
     const { cookie, session } = await sessions.create('u1', client);
     const rotatedSecrets = ['n'.repeat(32), ...secrets];
-    const config = resolveConfig({ store, secrets: rotatedSecrets, publicUrl: 'http://localhost', now: () => now });
+    const config = resolveConfig({
+      store,
+      secrets: rotatedSecrets,
+      publicUrl: 'http://localhost',
+      now: () => now,
+    });
     const rotated = createSessionStrategy(config, store, createSigner(rotatedSecrets));
     const result = await rotated.validate(cookie);
     expect(result.ok && result.renewedCookie).toBeTruthy();
@@ -118,7 +129,7 @@ describe('session strategy', () => {
     expect(await sessions.verifyCsrfToken(a.session, 'x')).toBe(false);
   });
 
-  it("drops a session whose user no longer exists", async () => {
+  it('drops a session whose user no longer exists', async () => {
     const { cookie } = await sessions.create('ghost', client);
     expect(await sessions.validate(cookie)).toMatchObject({ ok: false, reason: 'invalid' });
   });

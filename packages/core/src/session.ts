@@ -93,7 +93,12 @@ export function createSessionStrategy(
         session.idleExpiresAt = Math.min(now + config.idleTimeoutMs, session.expiresAt);
         await store.sessions.touchSession(id, session.lastSeenAt, session.idleExpiresAt);
       }
-      return { ok: true, user, session, renewedCookie: signed.renew ? await cookieFor(id, secret) : null };
+      return {
+        ok: true,
+        user,
+        session,
+        renewedCookie: signed.renew ? await cookieFor(id, secret) : null,
+      };
     },
 
     // The anti-forgery token is an HMAC of the session's public id and its secret's

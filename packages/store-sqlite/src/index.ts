@@ -57,9 +57,19 @@ const LATCHKEY_MIGRATIONS = [
  * records the version reached, so opening an up-to-date file does nothing. Apps use
  * it for their own tables in the same file.
  */
-export function applyMigrations(db: SqliteDatabase, name: string, migrations: readonly string[]): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS latchkey_migrations (name TEXT PRIMARY KEY, version INTEGER NOT NULL)`);
-  const row = db.prepare<[string], { version: number }>('SELECT version FROM latchkey_migrations WHERE name = ?').get(name);
+export function applyMigrations(
+  db: SqliteDatabase,
+  name: string,
+  migrations: readonly string[],
+): void {
+  db.exec(
+    `CREATE TABLE IF NOT EXISTS latchkey_migrations (name TEXT PRIMARY KEY, version INTEGER NOT NULL)`,
+  );
+  const row = db
+    .prepare<[string], { version: number }>(
+      'SELECT version FROM latchkey_migrations WHERE name = ?',
+    )
+    .get(name);
   const current = row?.version ?? 0;
   migrations.slice(current).forEach((sql, i) => {
     db.transaction(() => {
@@ -142,7 +152,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
          last_seen_at, idle_expires_at, expires_at, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     session: db.prepare<[string], SessionRow>('SELECT * FROM latchkey_sessions WHERE id = ?'),
-    touch: db.prepare('UPDATE latchkey_sessions SET last_seen_at = ?, idle_expires_at = ? WHERE id = ?'),
+    touch: db.prepare(
+      'UPDATE latchkey_sessions SET last_seen_at = ?, idle_expires_at = ? WHERE id = ?',
+    ),
     rotate: db.prepare(
       `UPDATE latchkey_sessions SET secret_hash = ?, previous_secret_hash = ?, rotated_at = ?, last_seen_at = ?,
          idle_expires_at = ? WHERE id = ? AND secret_hash = ?`,
@@ -152,45 +164,83 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       `SELECT * FROM latchkey_sessions WHERE user_id = ? AND expires_at > ? AND idle_expires_at > ?
        ORDER BY created_at, id`,
     ),
-    deleteUserSessions: db.prepare('DELETE FROM latchkey_sessions WHERE user_id = ? AND id IS NOT ?'),
-    deleteExpired: db.prepare('DELETE FROM latchkey_sessions WHERE expires_at <= ? OR idle_expires_at <= ?'),
+    deleteUserSessions: db.prepare(
+      'DELETE FROM latchkey_sessions WHERE user_id = ? AND id IS NOT ?',
+    ),
+    deleteExpired: db.prepare(
+      'DELETE FROM latchkey_sessions WHERE expires_at <= ? OR idle_expires_at <= ?',
+    ),
     ping: db.prepare('SELECT 1'),
   };
 
   // better-sqlite3 is synchronous: wrapping in an async function turns a thrown
   // fault into a rejection the core maps to 503.
-  const run = async <T>(fn: () => T): Promise<T> => fn();
+  const run = <T>(fn: () => T): Promise<T> => new Promise<T>((resolve) => resolve(fn()));
 
   return {
     name: 'sqlite',
     db,
     users: {
-      createUser: (u) => run(() => q.insertUser.run(u.id, u.email, u.name, u.passwordHash, u.createdAt).changes === 1),
-      getUserByEmail: (email) => run(() => {
-        const row = q.userByEmail.get(email);
-        return row ? toUser(row) : null;
-      }),
-      getUserById: (id) => run(() => {
-        const row = q.userById.get(id);
-        return row ? toUser(row) : null;
-      }),
+      createUser: (u) =>
+        run(
+          () => q.insertUser.run(u.id, u.email, u.name, u.passwordHash, u.createdAt).changes === 1,
+        ),
+      getUserByEmail: (email) =>
+        run(() => {
+          const row = q.userByEmail.get(email);
+          return row ? toUser(row) : null;
+        }),
+      getUserById: (id) =>
+        run(() => {
+          const row = q.userById.get(id);
+          return row ? toUser(row) : null;
+        }),
       setPasswordHash: (userId, hash) => run(() => void q.setPassword.run(hash, userId)),
     },
     sessions: {
       createSession: (s) =>
-        run(() => void q.insertSession.run(s.id, s.userId, s.secretHash, s.previousSecretHash, s.rotatedAt, s.createdAt,
-          s.lastSeenAt, s.idleExpiresAt, s.expiresAt, s.userAgent, s.ip)),
-      getSession: (id) => run(() => {
-        const row = q.session.get(id);
-        return row ? toSession(row) : null;
-      }),
-      touchSession: (id, lastSeenAt, idleExpiresAt) => run(() => void q.touch.run(lastSeenAt, idleExpiresAt, id)),
+        run(
+          () =>
+            void q.insertSession.run(
+              s.id,
+              s.userId,
+              s.secretHash,
+              s.previousSecretHash,
+              s.rotatedAt,
+              s.createdAt,
+              s.lastSeenAt,
+              s.idleExpiresAt,
+              s.expiresAt,
+              s.userAgent,
+              s.ip,
+            ),
+        ),
+      getSession: (id) =>
+        run(() => {
+          const row = q.session.get(id);
+          return row ? toSession(row) : null;
+        }),
+      touchSession: (id, lastSeenAt, idleExpiresAt) =>
+        run(() => void q.touch.run(lastSeenAt, idleExpiresAt, id)),
       // One UPDATE with the expected hash in its WHERE clause: a compare-and-set.
       rotateSecret: (id, expected, n) =>
-        run(() => q.rotate.run(n.secretHash, n.previousSecretHash, n.rotatedAt, n.lastSeenAt, n.idleExpiresAt, id, expected).changes === 1),
+        run(
+          () =>
+            q.rotate.run(
+              n.secretHash,
+              n.previousSecretHash,
+              n.rotatedAt,
+              n.lastSeenAt,
+              n.idleExpiresAt,
+              id,
+              expected,
+            ).changes === 1,
+        ),
       deleteSession: (id) => run(() => q.deleteSession.run(id).changes > 0),
-      listUserSessions: (userId, now) => run(() => q.userSessions.all(userId, now, now).map(toSession)),
-      deleteUserSessions: (userId, exceptId) => run(() => q.deleteUserSessions.run(userId, exceptId ?? null).changes),
+      listUserSessions: (userId, now) =>
+        run(() => q.userSessions.all(userId, now, now).map(toSession)),
+      deleteUserSessions: (userId, exceptId) =>
+        run(() => q.deleteUserSessions.run(userId, exceptId ?? null).changes),
       deleteExpiredSessions: (now) => run(() => q.deleteExpired.run(now, now).changes),
     },
     rateLimits: {
@@ -206,8 +256,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         ),
     },
     ping: () => run(() => void q.ping.get()),
-    close: () => run(() => {
-      if (db.open) db.close();
-    }),
+    close: () =>
+      run(() => {
+        if (db.open) db.close();
+      }),
   };
 }

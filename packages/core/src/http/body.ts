@@ -45,7 +45,10 @@ export async function readJsonBody(request: Request, limit: number): Promise<unk
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (error) {
-    throw fail('invalid_request', { message: 'The request body is not valid UTF-8.', cause: error });
+    throw fail('invalid_request', {
+      message: 'The request body is not valid UTF-8.',
+      cause: error,
+    });
   }
   try {
     return JSON.parse(text) as unknown;

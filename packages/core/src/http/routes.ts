@@ -5,7 +5,12 @@ import type { AuthResult, ConnectionInfo } from '../latchkey.js';
 import { SESSION_COOKIE, toPublicUser } from '../latchkey.js';
 import type { SecurityEvent } from '../log.js';
 import { crossOriginRefusal } from '../origin.js';
-import { checkPasswordPolicy, hashPassword, verifyAgainstDummy, verifyPassword } from '../password.js';
+import {
+  checkPasswordPolicy,
+  hashPassword,
+  verifyAgainstDummy,
+  verifyPassword,
+} from '../password.js';
 import type { ClientInfo, SessionStrategy } from '../session.js';
 import type { LatchkeyStore, Limiter, SessionRecord } from '../stores/types.js';
 import type { SessionListResponse, SessionResponse, UserResponse } from '../wire.js';
@@ -23,15 +28,25 @@ interface RouteDeps {
   sessionCookie: (value: string, maxAgeMs: number) => string;
 }
 
-type Handler = (request: Request, connection: ConnectionInfo | undefined, params: string[]) => Promise<Response>;
+type Handler = (
+  request: Request,
+  connection: ConnectionInfo | undefined,
+  params: string[],
+) => Promise<Response>;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Builds the `/auth` router: a small method + path table, no framework needed. */
 export function createAuthRoutes(deps: RouteDeps) {
   const { config, store, sessions, log, authenticate, clientInfo, sessionCookie } = deps;
-  const accountLimiter = store.rateLimits.createLimiter({ name: 'login-account', windowMs: config.rateLimitWindowMs });
-  const addressLimiter = store.rateLimits.createLimiter({ name: 'login-address', windowMs: config.rateLimitWindowMs });
+  const accountLimiter = store.rateLimits.createLimiter({
+    name: 'login-account',
+    windowMs: config.rateLimitWindowMs,
+  });
+  const addressLimiter = store.rateLimits.createLimiter({
+    name: 'login-address',
+    windowMs: config.rateLimitWindowMs,
+  });
 
   const clearedCookie = serializeCookie(SESSION_COOKIE, '', {
     path: '/',
@@ -61,7 +76,9 @@ export function createAuthRoutes(deps: RouteDeps) {
   };
 
   const rateLimited = (msBeforeNext: number): LatchkeyError =>
-    fail('rate_limited', { headers: { 'Retry-After': String(Math.max(1, Math.ceil(msBeforeNext / 1000))) } });
+    fail('rate_limited', {
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(msBeforeNext / 1000))) },
+    });
 
   /** Counts an attempt before checking it, so parallel guesses cannot slip past the limit. */
   const countAttempt = async (limiter: Limiter, key: string, limit: number) => {
@@ -70,12 +87,19 @@ export function createAuthRoutes(deps: RouteDeps) {
   };
 
   /** A new session for a fresh sign-in; the presented one (if any) is replaced, never promoted. */
-  const startSession = async (request: Request, connection: ConnectionInfo | undefined, userId: string) => {
+  const startSession = async (
+    request: Request,
+    connection: ConnectionInfo | undefined,
+    userId: string,
+  ) => {
     const presented = readCookie(request.headers.get('cookie'), SESSION_COOKIE);
     const previous = await sessions.validate(presented);
     if (previous.ok) await store.sessions.deleteSession(previous.session.id);
     const created = await sessions.create(userId, clientInfo(request, connection));
-    return { session: created.session, setCookie: sessionCookie(created.cookie, config.absoluteTimeoutMs) };
+    return {
+      session: created.session,
+      setCookie: sessionCookie(created.cookie, config.absoluteTimeoutMs),
+    };
   };
 
   const policyCheck = (password: string, email: string) => {
@@ -196,7 +220,12 @@ export function createAuthRoutes(deps: RouteDeps) {
     // Another user's session id is indistinguishable from a missing one.
     if (!target || target.userId !== auth.session.userId) throw fail('not_found');
     await store.sessions.deleteSession(target.id);
-    log({ event: 'session_revoked', userId: target.userId, sessionId: target.id, by: auth.session.id });
+    log({
+      event: 'session_revoked',
+      userId: target.userId,
+      sessionId: target.id,
+      by: auth.session.id,
+    });
     return target.id === auth.session.id ? noContent({ 'Set-Cookie': clearedCookie }) : noContent();
   };
 

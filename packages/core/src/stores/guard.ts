@@ -8,7 +8,10 @@ import type { LatchkeyStore, Limiter } from './types.js';
  * as `cause` for debugging and logged by name only (a driver's message may quote
  * SQL or a connection string).
  */
-export function guardStore(store: LatchkeyStore, logger: SecurityLogger | undefined): LatchkeyStore {
+export function guardStore(
+  store: LatchkeyStore,
+  logger: SecurityLogger | undefined,
+): LatchkeyStore {
   const guard = <T extends object>(target: T, area: string): T =>
     new Proxy(target, {
       get(obj, property, receiver) {
@@ -16,7 +19,7 @@ export function guardStore(store: LatchkeyStore, logger: SecurityLogger | undefi
         if (typeof value !== 'function') return value;
         return async (...args: unknown[]) => {
           try {
-            return (await (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args)) as unknown;
+            return await (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
           } catch (error) {
             if (error instanceof LatchkeyError) throw error;
             logger?.({
@@ -36,7 +39,8 @@ export function guardStore(store: LatchkeyStore, logger: SecurityLogger | undefi
     users: guard(store.users, 'users'),
     sessions: guard(store.sessions, 'sessions'),
     rateLimits: {
-      createLimiter: (options): Limiter => guard(store.rateLimits.createLimiter(options), `limiter.${options.name}`),
+      createLimiter: (options): Limiter =>
+        guard(store.rateLimits.createLimiter(options), `limiter.${options.name}`),
     },
     ping: () => guard(store, 'store').ping(),
     close: () => store.close(),

@@ -33,7 +33,9 @@ export function rateLimiterFlexibleOptions(options: LimiterOptions): {
   duration: number;
 } {
   if (!/^[a-z][a-z0-9-]*$/.test(options.name)) {
-    throw new TypeError(`limiter name must be lower-case kebab-case, got ${JSON.stringify(options.name)}`);
+    throw new TypeError(
+      `limiter name must be lower-case kebab-case, got ${JSON.stringify(options.name)}`,
+    );
   }
   return {
     keyPrefix: `latchkey-${options.name}`,
