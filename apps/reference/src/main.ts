@@ -12,6 +12,19 @@ try {
   }
   throw error;
 }
+// Until the Redis and PostgreSQL stores land, refuse rather than silently keep
+// sessions somewhere the operator did not ask for.
+if (settings.redisUrl) {
+  console.error(
+    'latchkey: invalid configuration: LATCHKEY_REDIS_URL: the Redis store is not available in this version; unset it to use SQLite',
+  );
+  process.exit(1);
+}
+if (settings.databaseUrl) {
+  console.warn(
+    'latchkey: DATABASE_URL is set but this version keeps users and sessions in SQLite only; ignoring it',
+  );
+}
 if (!settings.secrets) {
   console.warn(
     `latchkey: no LATCHKEY_SECRET set; using a development secret kept in ${settings.dataDir}/dev-secret (never do this in production)`,

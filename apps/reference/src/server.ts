@@ -1,7 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { jsonLineLogger, type EnvSettings, type SecurityLogger } from '@latchkey/core';
+import {
+  jsonLineLogger,
+  type EnvSettings,
+  type SecurityLogger,
+  type UnsafeOptions,
+} from '@latchkey/core';
 import { createSqliteStore } from '@latchkey/store-sqlite';
 import { createReferenceApp } from './app.js';
 import { createSqliteNotes } from './notes.js';
@@ -22,7 +27,7 @@ const SWEEP_INTERVAL_MS = 10 * 60_000;
  */
 export async function startReferenceServer(
   settings: EnvSettings,
-  extra: { logger?: SecurityLogger; staticDir?: string } = {},
+  extra: { logger?: SecurityLogger; staticDir?: string; unsafe?: UnsafeOptions } = {},
 ): Promise<RunningServer> {
   const secrets = settings.secrets ?? [loadOrCreateDevSecret(settings.dataDir)];
   const store = createSqliteStore({ filename: join(settings.dataDir, 'latchkey.sqlite') });
@@ -37,6 +42,7 @@ export async function startReferenceServer(
       session: { idleTimeout: settings.idleTimeoutMs, absoluteTimeout: settings.absoluteTimeoutMs },
       rateLimit: { loginLimit: settings.loginLimit },
       logger: extra.logger ?? jsonLineLogger,
+      ...(extra.unsafe ? { unsafe: extra.unsafe } : {}),
     },
     notes,
     ...(extra.staticDir ? { staticDir: extra.staticDir } : {}),

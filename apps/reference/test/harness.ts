@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readEnv, type SecurityEvent } from '@latchkey/core';
+import { readEnv, type SecurityEvent, type UnsafeOptions } from '@latchkey/core';
 import { startReferenceServer, type RunningServer } from '../src/server.js';
 
 export const TEST_SECRET = 'test-secret-'.padEnd(40, 'x');
@@ -37,7 +37,7 @@ export interface TestServer extends RunningServer {
  */
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { dataDir?: string; host?: string } = {},
+  options: { dataDir?: string; host?: string; unsafe?: UnsafeOptions } = {},
 ): Promise<TestServer> {
   const host = options.host ?? '127.0.0.1';
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'latchkey-test-')));
@@ -50,7 +50,10 @@ export async function startTestServer(
     ...env,
   });
   const events: TestServer['events'] = [];
-  const server = await startReferenceServer(settings, { logger: (e) => events.push(e) });
+  const server = await startReferenceServer(settings, {
+    logger: (e) => events.push(e),
+    ...(options.unsafe ? { unsafe: options.unsafe } : {}),
+  });
   const dispose = async () => {
     await server.close();
     if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });

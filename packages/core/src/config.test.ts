@@ -138,3 +138,13 @@ describe('readEnv', () => {
     expect({ ...prod, production: false }).toEqual(dev);
   });
 });
+
+describe('unsafe options', () => {
+  it('default to every defence on', () => {
+    expect(resolveConfig(base()).unsafe).toEqual({
+      disableCrossOriginCheck: false,
+      disableCsrfToken: false,
+      sameSite: 'Strict',
+    });
+  });
+});

@@ -42,6 +42,20 @@ export interface HeaderOptions {
   hstsMaxAge?: number;
 }
 
+/**
+ * Weakenings, each of which switches off a defence. They exist so tests can prove
+ * that the attack tests catch a missing defence, and for rare migrations. Using any
+ * of them logs a warning at start-up. Never set them in production.
+ */
+export interface UnsafeOptions {
+  /** Skip the Sec-Fetch-Site / Origin check on unsafe requests. @default false */
+  disableCrossOriginCheck?: boolean;
+  /** Skip the session-bound anti-forgery token on unsafe requests. @default false */
+  disableCsrfToken?: boolean;
+  /** SameSite attribute of the session cookie. @default 'Strict' */
+  sameSite?: 'Strict' | 'Lax' | 'None';
+}
+
 export interface LatchkeyOptions {
   /** Where users, sessions and rate-limit counters live. */
   store: LatchkeyStore;
@@ -73,6 +87,8 @@ export interface LatchkeyOptions {
   logger?: SecurityLogger;
   /** Clock, injectable for tests. @default Date.now */
   now?: () => number;
+  /** Defences switched off; see `UnsafeOptions`. @default {} */
+  unsafe?: UnsafeOptions;
 }
 
 /** The resolved, validated, frozen configuration. Nothing re-reads options or env later. */
@@ -98,6 +114,7 @@ export interface LatchkeyConfig {
   readonly bodyLimit: number;
   readonly logger: SecurityLogger | undefined;
   readonly now: () => number;
+  readonly unsafe: Readonly<Required<UnsafeOptions>>;
 }
 
 /** Start-up configuration failure; the message is one line that names the key. */
@@ -269,5 +286,10 @@ export function resolveConfig(options: LatchkeyOptions): LatchkeyConfig {
     bodyLimit: integer('bodyLimit', options.bodyLimit, 16_384, 1024, 1_048_576),
     logger: options.logger,
     now: options.now ?? Date.now,
+    unsafe: Object.freeze({
+      disableCrossOriginCheck: options.unsafe?.disableCrossOriginCheck === true,
+      disableCsrfToken: options.unsafe?.disableCsrfToken === true,
+      sameSite: options.unsafe?.sameSite ?? 'Strict',
+    }),
   });
 }

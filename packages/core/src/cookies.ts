@@ -27,7 +27,7 @@ export interface CookieAttributes {
   path: string;
   httpOnly: boolean;
   secure: boolean;
-  sameSite: 'Strict' | 'Lax';
+  sameSite: 'Strict' | 'Lax' | 'None';
   /** Seconds; 0 deletes the cookie. Omitted makes a browser-session cookie. */
   maxAge?: number;
 }

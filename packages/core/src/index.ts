@@ -9,6 +9,7 @@ export type {
   PasswordOptions,
   RateLimitOptions,
   SessionOptions,
+  UnsafeOptions,
 } from './config.js';
 export { parseDuration, type Duration } from './duration.js';
 export { fail, LatchkeyError } from './errors.js';

@@ -67,6 +67,14 @@ export function toPublicUser(user: UserRecord): PublicUser {
  */
 export function createLatchkey(options: LatchkeyOptions): Latchkey {
   const config = resolveConfig(options);
+  const weakened = Object.entries(config.unsafe).filter(([key, value]) =>
+    key === 'sameSite' ? value !== 'Strict' : value === true,
+  );
+  if (weakened.length > 0) {
+    console.warn(
+      `latchkey: UNSAFE options in use, defences are off: ${weakened.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`,
+    );
+  }
   const log = (event: SecurityEvent) =>
     config.logger?.({ ...event, time: new Date(config.now()).toISOString() });
   const store = guardStore(config.store, config.logger);
@@ -91,7 +99,7 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
       path: '/',
       httpOnly: true,
       secure: true,
-      sameSite: 'Strict',
+      sameSite: config.unsafe.sameSite,
       maxAge: Math.ceil(maxAgeMs / 1000),
     });
 
@@ -121,7 +129,7 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
           error: fail(result.reason === 'expired' ? 'session_expired' : 'unauthenticated'),
         };
       }
-      if (isUnsafeMethod(request.method)) {
+      if (isUnsafeMethod(request.method) && !config.unsafe.disableCsrfToken) {
         const token = request.headers.get(CSRF_HEADER);
         if (!(await sessions.verifyCsrfToken(result.session, token))) {
           log({ event: 'csrf_refused', reason: 'token', ip: clientInfo(request, connection).ip });

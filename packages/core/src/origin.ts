@@ -14,7 +14,7 @@ export function isUnsafeMethod(method: string): boolean {
  * Returns the reason for a refusal, or null when the request passes.
  */
 export function crossOriginRefusal(request: Request, config: LatchkeyConfig): string | null {
-  if (!isUnsafeMethod(request.method)) return null;
+  if (!isUnsafeMethod(request.method) || config.unsafe.disableCrossOriginCheck) return null;
   const site = request.headers.get('sec-fetch-site');
   if (site !== null && site !== 'same-origin' && site !== 'none') return `sec-fetch-site:${site}`;
   const origin = request.headers.get('origin');

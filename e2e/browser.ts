@@ -1,0 +1,60 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser } from 'playwright-core';
+
+/** Debian's Chromium, never a downloaded browser; flags that keep it off the network. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+export interface AttackerSite {
+  /** e.g. http://127.0.0.1:40123 — another site than the app on localhost. */
+  origin: string;
+  /** Serves `html` at `path`. */
+  page(path: string, html: string, headers?: Record<string, string>): string;
+  close(): Promise<void>;
+}
+
+/**
+ * A second site on 127.0.0.1 while the app runs on localhost: browsers treat the
+ * two as different sites, so SameSite=Strict and Sec-Fetch-Site behave as they
+ * would for evil.example against app.example.
+ */
+export async function startAttackerSite(): Promise<AttackerSite> {
+  const pages = new Map<string, { html: string; headers: Record<string, string> }>();
+  const server: Server = createServer((req, res) => {
+    const page = pages.get(req.url ?? '');
+    if (!page) {
+      res.writeHead(404).end();
+      return;
+    }
+    res
+      .writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...page.headers })
+      .end(page.html);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    origin,
+    page(path, html, headers = {}) {
+      pages.set(path, { html, headers });
+      return origin + path;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,280 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  GOOD_PASSWORD,
+  startTestServer,
+  uniqueEmail,
+  type TestServer,
+} from '../apps/reference/test/harness.js';
+import { launchChromium, startAttackerSite, type AttackerSite } from './browser.js';
+
+const COOKIE = '__Host-Http-session';
+
+let app: TestServer;
+let browser: Browser;
+let attacker: AttackerSite;
+
+beforeAll(async () => {
+  [app, browser, attacker] = await Promise.all([
+    startTestServer({}, { host: 'localhost' }),
+    launchChromium(),
+    startAttackerSite(),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([browser.close(), attacker.close()]);
+  await app.dispose();
+});
+
+async function withContext<T>(fn: (context: BrowserContext, page: Page) => Promise<T>): Promise<T> {
+  const context = await browser.newContext();
+  try {
+    return await fn(context, await context.newPage());
+  } finally {
+    await context.close();
+  }
+}
+
+async function createAccount(
+  page: Page,
+  baseUrl = app.url,
+  email = uniqueEmail('e2e'),
+): Promise<string> {
+  await page.goto(baseUrl);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(GOOD_PASSWORD);
+  await page.getByLabel('Name').fill('Ada Lovelace');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  return email;
+}
+
+async function signIn(page: Page, email: string, password = GOOD_PASSWORD): Promise<void> {
+  await page.goto(app.url);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+async function sessionCookie(context: BrowserContext, url = app.url) {
+  return (await context.cookies(url)).find((c) => c.name === COOKIE);
+}
+
+/** Everything script on the page can read, as one string. */
+function harvest(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const found: unknown[] = [document.cookie];
+    for (const storage of [localStorage, sessionStorage]) {
+      for (let i = 0; i < storage.length; i++) {
+        const key = storage.key(i) ?? '';
+        found.push(key, storage.getItem(key));
+      }
+    }
+    for (const info of await indexedDB.databases()) {
+      if (!info.name) continue;
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const open = indexedDB.open(info.name!);
+        open.onsuccess = () => resolve(open.result);
+        open.onerror = () => reject(open.error);
+      });
+      for (const name of Array.from(db.objectStoreNames)) {
+        const records = await new Promise<unknown[]>((resolve, reject) => {
+          const request = db.transaction(name).objectStore(name).getAll();
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        });
+        found.push(name, records);
+      }
+      db.close();
+    }
+    for (const key of Object.getOwnPropertyNames(window)) {
+      try {
+        const value = (window as unknown as Record<string, unknown>)[key];
+        if (typeof value === 'string') found.push(key, value);
+      } catch {
+        // cross-origin or throwing getters are not readable by script either
+      }
+    }
+    found.push(document.documentElement.outerHTML, location.href);
+    return JSON.stringify(found);
+  });
+}
+
+async function notesSeenBy(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const response = await fetch('/api/notes');
+    const body = (await response.json()) as { notes: { text: string }[] };
+    return body.notes.map((n) => n.text);
+  });
+}
+
+describe('session mode in a real browser', () => {
+  it('a person creates an account, signs out, signs in and adds a note', async () => {
+    await withContext(async (_context, page) => {
+      const email = await createAccount(page);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('button', { name: 'Sign in' }).waitFor();
+      await signIn(page, email);
+      await page.getByLabel('New note').fill('Buy milk');
+      await page.getByRole('button', { name: 'Add note' }).click();
+      await page.getByText('Buy milk').waitFor();
+      expect(await notesSeenBy(page)).toEqual(['Buy milk']);
+    });
+  });
+
+  it('sets the session cookie HttpOnly, Secure, SameSite=Strict, host-only', async () => {
+    await withContext(async (context, page) => {
+      await createAccount(page);
+      const cookie = await sessionCookie(context);
+      expect(cookie).toMatchObject({
+        httpOnly: true,
+        secure: true,
+        sameSite: 'Strict',
+        path: '/',
+        domain: 'localhost',
+      });
+    });
+  });
+
+  it('nothing page script can read contains the credential', async () => {
+    await withContext(async (context, page) => {
+      await createAccount(page);
+      // The app's own Security view reads the same places; open it so it runs too.
+      await page
+        .getByRole('link', { name: 'Security' })
+        .or(page.getByRole('button', { name: 'Security' }))
+        .first()
+        .click();
+      const cookie = (await sessionCookie(context))?.value ?? '';
+      const [id, secret, signature] = cookie.split('.');
+      expect(secret).toHaveLength(43);
+      const readable = await harvest(page);
+      expect(readable).not.toContain(secret);
+      expect(readable).not.toContain(signature);
+      expect(readable).not.toContain(cookie);
+      expect(readable).not.toContain(COOKIE);
+      // The session id is a public handle, but the page has no reason to hold even that in storage.
+      expect(await page.evaluate(() => document.cookie)).toBe('');
+      expect(id).toBeTruthy();
+    });
+  });
+
+  it('reload keeps the user signed in', async () => {
+    await withContext(async (_context, page) => {
+      await createAccount(page);
+      await page.reload();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      expect(await page.getByRole('button', { name: 'Sign in' }).count()).toBe(0);
+    });
+  });
+
+  it('sign out kills the session on the server, not just in the browser', async () => {
+    await withContext(async (context, page) => {
+      await createAccount(page);
+      const cookie = (await sessionCookie(context))?.value ?? '';
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('button', { name: 'Sign in' }).waitFor();
+      expect(await sessionCookie(context)).toBeUndefined();
+      const replay = await fetch(`${app.url}/auth/session`, {
+        headers: { cookie: `${COOKIE}=${cookie}` },
+      });
+      expect(replay.status).toBe(401);
+    });
+  });
+
+  it('a link from another site lands signed in', async () => {
+    await withContext(async (_context, page) => {
+      await createAccount(page);
+      const link = attacker.page('/link', `<!doctype html><a href="${app.url}/">Open the app</a>`);
+      await page.goto(link);
+      await page.getByRole('link', { name: 'Open the app' }).click();
+      await page.waitForURL(`${app.url}/**`);
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    });
+  });
+});
+
+describe('cross-site attacks in a real browser', () => {
+  const forgeries = (target: string) => ({
+    formNote: `<!doctype html><form id=f method=POST action="${target}/api/notes" enctype="text/plain">
+      <input name='{"text":"pwned by form","x":"' value='"}'></form><script>f.submit()</script>`,
+    formLogout: `<!doctype html><form id=f method=POST action="${target}/auth/logout"></form><script>f.submit()</script>`,
+    fetches: `<!doctype html><script>
+      const opts = (body) => ({ method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'content-type': 'text/plain' }, body });
+      Promise.allSettled([
+        fetch('${target}/api/notes', opts('{"text":"pwned by fetch"}')),
+        fetch('${target}/auth/password', opts('{"currentPassword":"x","newPassword":"attacker chosen passphrase"}')),
+        fetch('${target}/auth/logout', opts('')),
+      ]).then(() => { document.title = 'done'; });
+    </script>`,
+  });
+
+  async function attack(page: Page, target: string): Promise<void> {
+    const pages = forgeries(target);
+    for (const [name, html] of Object.entries(pages)) {
+      const url = attacker.page(`/${name}-${Date.now()}`, html);
+      await page.goto(url);
+      await page.waitForLoadState('networkidle');
+    }
+  }
+
+  it('a cross-site form POST and no-cors fetches change nothing and sign nobody out', async () => {
+    await withContext(async (context, page) => {
+      await createAccount(page);
+      const before = (await sessionCookie(context))?.value;
+      const victimPage = await context.newPage();
+      await attack(victimPage, app.url);
+      await page.goto(app.url);
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      expect(await notesSeenBy(page)).toEqual([]);
+      expect((await sessionCookie(context))?.value).toBe(before);
+      expect(
+        app.events.filter((e) => e.event === 'logout' || e.event === 'password_changed'),
+      ).toEqual([]);
+    });
+  });
+
+  it('control: with SameSite, the cross-origin check and the CSRF token all switched off, the same attack succeeds', async () => {
+    await using weak = await startTestServer(
+      {},
+      {
+        host: 'localhost',
+        unsafe: { sameSite: 'None', disableCrossOriginCheck: true, disableCsrfToken: true },
+      },
+    );
+    await withContext(async (context, page) => {
+      await createAccount(page, weak.url);
+      const url = attacker.page(`/control-${Date.now()}`, forgeries(weak.url).formNote);
+      const victimPage = await context.newPage();
+      await victimPage.goto(url);
+      await victimPage.waitForLoadState('networkidle');
+      expect(await notesSeenBy(page)).toContain('pwned by form');
+    });
+  });
+
+  it('the app cannot be framed by another site', async () => {
+    await withContext(async (_context, page) => {
+      const framing = attacker.page(
+        `/frame-${Date.now()}`,
+        `<!doctype html><iframe id=app src="${app.url}/" width=800 height=600></iframe>
+         <iframe id=control src="/control-frame" width=400 height=200></iframe>`,
+      );
+      attacker.page('/control-frame', '<!doctype html><button>Sign in</button>');
+      await page.goto(framing);
+      await page.waitForLoadState('networkidle');
+      // The control frame proves the check can see a framed button at all.
+      expect(
+        await page.frameLocator('#control').getByRole('button', { name: 'Sign in' }).count(),
+      ).toBe(1);
+      const appFrame = page
+        .frames()
+        .find((f) => f.name() === '' && f !== page.mainFrame() && !f.url().includes('control'));
+      const url = appFrame?.url() ?? '';
+      expect(url.startsWith(app.url)).toBe(false);
+      expect(await page.frameLocator('#app').getByRole('button', { name: 'Sign in' }).count()).toBe(
+        0,
+      );
+    });
+  });
+});

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { createLatchkey, SESSION_COOKIE } from './latchkey.js';
+import { createMemoryStore } from './stores/memory.js';
+import type { LatchkeyStore } from './stores/types.js';
+
+const ORIGIN = 'http://localhost:3000';
+const PASSWORD = 'correct horse battery staple';
+
+function setup(store: LatchkeyStore = createMemoryStore()) {
+  return createLatchkey({
+    store,
+    secrets: ['k'.repeat(32)],
+    publicUrl: ORIGIN,
+    logger: () => undefined,
+  });
+}
+
+const post = (path: string, body: unknown) =>
+  new Request(ORIGIN + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+async function signedInCookie(latchkey: ReturnType<typeof setup>) {
+  const reply = await latchkey.handle(
+    post('/auth/register', { email: 'ada@example.com', password: PASSWORD }),
+  );
+  expect(reply.status).toBe(201);
+  return (reply.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+}
+
+/** A store whose backend has gone away: every call rejects, as a driver would. */
+function brokenAfterSetup(store: LatchkeyStore): { store: LatchkeyStore; breakIt: () => void } {
+  let broken = false;
+  const fault = () =>
+    Promise.reject(new Error('connect ECONNREFUSED 10.0.0.5:6379 password=hunter2'));
+  const wrap = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get: (obj, key, receiver) => {
+        const value: unknown = Reflect.get(obj, key, receiver);
+        return typeof value === 'function'
+          ? (...args: unknown[]) =>
+              broken ? fault() : (value as (...a: unknown[]) => unknown).apply(obj, args)
+          : value;
+      },
+    });
+  return {
+    store: {
+      ...store,
+      users: wrap(store.users),
+      sessions: wrap(store.sessions),
+      rateLimits: { createLimiter: (o) => wrap(store.rateLimits.createLimiter(o)) },
+      ping: () => (broken ? fault() : store.ping()),
+    },
+    breakIt: () => {
+      broken = true;
+    },
+  };
+}
+
+describe('failing closed when the store is down', () => {
+  it('a valid session cookie gets 503 store_unavailable, never a 200, and nothing leaks', async () => {
+    const { store, breakIt } = brokenAfterSetup(createMemoryStore());
+    const latchkey = setup(store);
+    const cookie = await signedInCookie(latchkey);
+    expect(cookie.startsWith(`${SESSION_COOKIE}=`)).toBe(true);
+    breakIt();
+
+    const reply = await latchkey.handle(
+      new Request(`${ORIGIN}/auth/session`, { headers: { cookie } }),
+    );
+    expect(reply.status).toBe(503);
+    const text = await reply.text();
+    expect(JSON.parse(text)).toEqual({
+      error: { code: 'store_unavailable', message: expect.any(String) },
+    });
+    expect(text).not.toMatch(/ECONNREFUSED|10\.0\.0\.5|hunter2/);
+
+    const auth = await latchkey.authenticate(
+      new Request(`${ORIGIN}/api/notes`, { headers: { cookie } }),
+    );
+    expect(auth).toMatchObject({ ok: false, error: { code: 'store_unavailable', status: 503 } });
+    await expect(latchkey.ping()).rejects.toMatchObject({ code: 'store_unavailable' });
+  });
+
+  it('login is refused with 503 when the rate-limit counters cannot be read', async () => {
+    const { store, breakIt } = brokenAfterSetup(createMemoryStore());
+    const latchkey = setup(store);
+    await signedInCookie(latchkey);
+    breakIt();
+    const reply = await latchkey.handle(
+      post('/auth/login', { email: 'ada@example.com', password: PASSWORD }),
+    );
+    expect(reply.status).toBe(503);
+    expect(reply.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('a working store answers normally (the control for the tests above)', async () => {
+    const { store } = brokenAfterSetup(createMemoryStore());
+    const latchkey = setup(store);
+    const cookie = await signedInCookie(latchkey);
+    const reply = await latchkey.handle(
+      new Request(`${ORIGIN}/auth/session`, { headers: { cookie } }),
+    );
+    expect(reply.status).toBe(200);
+  });
+});
+
+describe('createLatchkey', () => {
+  it('refuses invalid options at creation, naming the key', () => {
+    expect(() =>
+      createLatchkey({ store: createMemoryStore(), secrets: ['short'], publicUrl: ORIGIN }),
+    ).toThrow(/^secrets\[0\]/);
+  });
+
+  it('answers 404 not_found for paths outside the auth base path', async () => {
+    const reply = await setup().handle(new Request(`${ORIGIN}/elsewhere`));
+    expect(reply.status).toBe(404);
+    expect(reply.headers.get('x-frame-options')).toBe('DENY');
+  });
+});
