@@ -1,36 +1,43 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import type { Database as SqliteDatabase } from 'better-sqlite3';
+import BetterSqlite3 from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
 import { RateLimiterSQLite } from 'rate-limiter-flexible';
 import {
   fromRateLimiterFlexible,
   rateLimiterFlexibleOptions,
   type LatchkeyStore,
   type SessionRecord,
+  type SessionRotation,
   type UserRecord,
 } from '@latchkey/core';
 
-export type { SqliteDatabase };
+export type { Database as SqliteDatabase };
 
-/** A LatchkeyStore on SQLite, with the database handle for the app's own tables. */
+/** A LatchkeyStore in one SQLite file, plus the connection for the app's own tables. */
 export interface SqliteStore extends LatchkeyStore {
-  readonly db: SqliteDatabase;
+  /** The open connection: an app may keep its own tables in the same file (see `applyMigrations`). */
+  readonly db: Database;
 }
 
-export interface SqliteStoreOptions {
-  /** Path of the database file; its folder is created if missing. */
-  filename: string;
-}
+export type SqliteStoreOptions = ({ filename: string } | { database: Database }) & {
+  busyTimeoutMs?: number;
+};
 
-const LATCHKEY_MIGRATIONS = [
+const RATE_LIMIT_TABLE = 'latchkey_rate_limits';
+
+/**
+ * Latchkey's schema, one entry per version. Append new entries; never edit a shipped
+ * one. Tables carry a `latchkey_` prefix because the app keeps its own in the same file.
+ */
+const MIGRATIONS = [
   `CREATE TABLE latchkey_users (
      id TEXT PRIMARY KEY,
      email TEXT NOT NULL UNIQUE,
      name TEXT,
      password_hash TEXT NOT NULL,
      created_at INTEGER NOT NULL
-   );
+   ) STRICT;
    CREATE TABLE latchkey_sessions (
      id TEXT PRIMARY KEY,
      user_id TEXT NOT NULL REFERENCES latchkey_users (id) ON DELETE CASCADE,
@@ -43,9 +50,10 @@ const LATCHKEY_MIGRATIONS = [
      expires_at INTEGER NOT NULL,
      user_agent TEXT,
      ip TEXT
-   );
+   ) STRICT;
    CREATE INDEX latchkey_sessions_user ON latchkey_sessions (user_id, created_at);
-   CREATE TABLE latchkey_rate_limits (
+   -- rate-limiter-flexible's own layout, created here so it exists before the first hit.
+   CREATE TABLE ${RATE_LIMIT_TABLE} (
      key TEXT PRIMARY KEY,
      points INTEGER NOT NULL DEFAULT 0,
      expire INTEGER
@@ -53,195 +61,172 @@ const LATCHKEY_MIGRATIONS = [
 ];
 
 /**
- * Applies numbered migrations of one named set, each in its own transaction, and
- * records the version reached, so opening an up-to-date file does nothing. Apps use
- * it for their own tables in the same file.
+ * Brings the named set of migrations up to date: runs the entries of `migrations`
+ * that the file has not seen yet, in order, and records the new version in
+ * `latchkey_migrations`. All of it happens in one transaction, so a failing entry
+ * leaves the file as it was. Re-running with the same list does nothing. Throws when
+ * the file holds a newer version than `migrations` knows (an older build on a newer
+ * file). Returns how many entries were applied.
  */
-export function applyMigrations(
-  db: SqliteDatabase,
-  name: string,
-  migrations: readonly string[],
-): void {
-  db.exec(
-    `CREATE TABLE IF NOT EXISTS latchkey_migrations (name TEXT PRIMARY KEY, version INTEGER NOT NULL)`,
-  );
-  const row = db
-    .prepare<[string], { version: number }>(
-      'SELECT version FROM latchkey_migrations WHERE name = ?',
-    )
-    .get(name);
-  const current = row?.version ?? 0;
-  migrations.slice(current).forEach((sql, i) => {
-    db.transaction(() => {
-      db.exec(sql);
+export function applyMigrations(db: Database, name: string, migrations: readonly string[]): number {
+  const migrate = db.transaction(() => {
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS latchkey_migrations (name TEXT PRIMARY KEY, version INTEGER NOT NULL) STRICT',
+    );
+    const row = db
+      .prepare<[string], { version: number }>(
+        'SELECT version FROM latchkey_migrations WHERE name = ?',
+      )
+      .get(name);
+    const current = row?.version ?? 0;
+    if (current > migrations.length) {
+      throw new Error(
+        `the database has ${name} migration ${current}, newer than this code's ${migrations.length}`,
+      );
+    }
+    const pending = migrations.slice(current);
+    for (const sql of pending) db.exec(sql);
+    if (pending.length > 0) {
       db.prepare(
         'INSERT INTO latchkey_migrations (name, version) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET version = excluded.version',
-      ).run(name, current + i + 1);
-    }).immediate();
+      ).run(name, migrations.length);
+    }
+    return pending.length;
   });
+  // IMMEDIATE takes the write lock before the version is read, so two processes
+  // starting on the same file cannot both apply the same entry.
+  return migrate.immediate();
 }
 
-interface SessionRow {
-  id: string;
-  user_id: string;
-  secret_hash: string;
-  previous_secret_hash: string | null;
-  rotated_at: number | null;
-  created_at: number;
-  last_seen_at: number;
-  idle_expires_at: number;
-  expires_at: number;
-  user_agent: string | null;
-  ip: string | null;
+const USER_COLUMNS = 'id, email, name, password_hash AS passwordHash, created_at AS createdAt';
+const SESSION_COLUMNS = `id, user_id AS userId, secret_hash AS secretHash,
+  previous_secret_hash AS previousSecretHash, rotated_at AS rotatedAt, created_at AS createdAt,
+  last_seen_at AS lastSeenAt, idle_expires_at AS idleExpiresAt, expires_at AS expiresAt,
+  user_agent AS userAgent, ip`;
+
+/** better-sqlite3 is synchronous: run the call inside a promise so a fault rejects, never throws. */
+const call = <T>(fn: () => T): Promise<T> =>
+  new Promise<T>((resolve) => {
+    resolve(fn());
+  });
+
+function openFile(filename: string): Database {
+  if (filename !== ':memory:' && filename !== '') mkdirSync(dirname(filename), { recursive: true });
+  return new BetterSqlite3(filename);
 }
-
-interface UserRow {
-  id: string;
-  email: string;
-  name: string | null;
-  password_hash: string;
-  created_at: number;
-}
-
-const toUser = (r: UserRow): UserRecord => ({
-  id: r.id,
-  email: r.email,
-  name: r.name,
-  passwordHash: r.password_hash,
-  createdAt: r.created_at,
-});
-
-const toSession = (r: SessionRow): SessionRecord => ({
-  id: r.id,
-  userId: r.user_id,
-  secretHash: r.secret_hash,
-  previousSecretHash: r.previous_secret_hash,
-  rotatedAt: r.rotated_at,
-  createdAt: r.created_at,
-  lastSeenAt: r.last_seen_at,
-  idleExpiresAt: r.idle_expires_at,
-  expiresAt: r.expires_at,
-  userAgent: r.user_agent,
-  ip: r.ip,
-});
 
 /**
- * The embedded default store: one SQLite file in WAL mode with `synchronous=FULL`,
- * so a write that has resolved survives a SIGKILL or power loss. better-sqlite3 is
- * synchronous; each call is a primary-key or indexed statement of microseconds,
- * prepared once. Migrations run here, at start-up.
+ * The embedded default store: users, sessions and rate-limit counters in one SQLite
+ * file. The connection runs in WAL mode with `synchronous = FULL` (a write is on
+ * disk when its promise resolves), `foreign_keys = ON` (deleting a user deletes
+ * their sessions) and a busy timeout; the schema is migrated at start-up. A given
+ * `database` gets the same settings, and `close()` closes it. Rotation is one
+ * compare-and-set `UPDATE`; any SQLite fault rejects the call.
+ *
+ * @param options.filename Path of the database file; missing parent folders are created.
+ * @param options.database An open better-sqlite3 connection to use instead of `filename`.
+ * @param options.busyTimeoutMs How long a write waits for another connection's lock. @default 5000
  */
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
-  mkdirSync(dirname(options.filename), { recursive: true });
-  const db = new Database(options.filename);
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new TypeError(`busyTimeoutMs must be a non-negative integer, got ${busyTimeoutMs}`);
+  }
+  const db = 'database' in options ? options.database : openFile(options.filename);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  applyMigrations(db, 'latchkey', LATCHKEY_MIGRATIONS);
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  applyMigrations(db, 'latchkey', MIGRATIONS);
 
-  const q = {
-    insertUser: db.prepare(
-      'INSERT INTO latchkey_users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  const sql = {
+    ping: db.prepare('SELECT 1'),
+    // Only an email clash is a "no"; any other failure (a duplicate id) throws.
+    insertUser: db.prepare<UserRecord>(
+      `INSERT INTO latchkey_users (id, email, name, password_hash, created_at)
+       VALUES (@id, @email, @name, @passwordHash, @createdAt) ON CONFLICT (email) DO NOTHING`,
     ),
-    userByEmail: db.prepare<[string], UserRow>('SELECT * FROM latchkey_users WHERE email = ?'),
-    userById: db.prepare<[string], UserRow>('SELECT * FROM latchkey_users WHERE id = ?'),
-    setPassword: db.prepare('UPDATE latchkey_users SET password_hash = ? WHERE id = ?'),
-    insertSession: db.prepare(
+    userByEmail: db.prepare<[string], UserRecord>(
+      `SELECT ${USER_COLUMNS} FROM latchkey_users WHERE email = ?`,
+    ),
+    userById: db.prepare<[string], UserRecord>(
+      `SELECT ${USER_COLUMNS} FROM latchkey_users WHERE id = ?`,
+    ),
+    setPasswordHash: db.prepare<[string, string]>(
+      'UPDATE latchkey_users SET password_hash = ? WHERE id = ?',
+    ),
+    insertSession: db.prepare<SessionRecord>(
       `INSERT INTO latchkey_sessions (id, user_id, secret_hash, previous_secret_hash, rotated_at, created_at,
-         last_seen_at, idle_expires_at, expires_at, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         last_seen_at, idle_expires_at, expires_at, user_agent, ip)
+       VALUES (@id, @userId, @secretHash, @previousSecretHash, @rotatedAt, @createdAt,
+         @lastSeenAt, @idleExpiresAt, @expiresAt, @userAgent, @ip)`,
     ),
-    session: db.prepare<[string], SessionRow>('SELECT * FROM latchkey_sessions WHERE id = ?'),
-    touch: db.prepare(
+    sessionById: db.prepare<[string], SessionRecord>(
+      `SELECT ${SESSION_COLUMNS} FROM latchkey_sessions WHERE id = ?`,
+    ),
+    touchSession: db.prepare<[number, number, string]>(
       'UPDATE latchkey_sessions SET last_seen_at = ?, idle_expires_at = ? WHERE id = ?',
     ),
-    rotate: db.prepare(
-      `UPDATE latchkey_sessions SET secret_hash = ?, previous_secret_hash = ?, rotated_at = ?, last_seen_at = ?,
-         idle_expires_at = ? WHERE id = ? AND secret_hash = ?`,
+    // The WHERE clause is the compare-and-set: a concurrent rotation changes
+    // secret_hash first, so this one matches no row.
+    rotateSecret: db.prepare<SessionRotation & { id: string; expectedSecretHash: string }>(
+      `UPDATE latchkey_sessions SET secret_hash = @secretHash, previous_secret_hash = @previousSecretHash,
+         rotated_at = @rotatedAt, last_seen_at = @lastSeenAt, idle_expires_at = @idleExpiresAt
+       WHERE id = @id AND secret_hash = @expectedSecretHash`,
     ),
-    deleteSession: db.prepare('DELETE FROM latchkey_sessions WHERE id = ?'),
-    userSessions: db.prepare<[string, number, number], SessionRow>(
-      `SELECT * FROM latchkey_sessions WHERE user_id = ? AND expires_at > ? AND idle_expires_at > ?
+    deleteSession: db.prepare<[string]>('DELETE FROM latchkey_sessions WHERE id = ?'),
+    listUserSessions: db.prepare<[string, number, number], SessionRecord>(
+      `SELECT ${SESSION_COLUMNS} FROM latchkey_sessions
+       WHERE user_id = ? AND expires_at > ? AND idle_expires_at > ?
        ORDER BY created_at, id`,
     ),
-    deleteUserSessions: db.prepare(
+    // `id IS NOT NULL` holds for every row, so a missing exceptId deletes them all.
+    deleteUserSessions: db.prepare<[string, string | null]>(
       'DELETE FROM latchkey_sessions WHERE user_id = ? AND id IS NOT ?',
     ),
-    deleteExpired: db.prepare(
+    deleteExpiredSessions: db.prepare<[number, number]>(
       'DELETE FROM latchkey_sessions WHERE expires_at <= ? OR idle_expires_at <= ?',
     ),
-    ping: db.prepare('SELECT 1'),
+    // The library's own sweep is a timer that would outlive close(), so the
+    // session sweep also drops finished rate-limit windows.
+    deleteExpiredLimits: db.prepare<[number]>(
+      `DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire IS NOT NULL AND expire <= ?`,
+    ),
   };
-
-  // better-sqlite3 is synchronous: wrapping in an async function turns a thrown
-  // fault into a rejection the core maps to 503.
-  const run = <T>(fn: () => T): Promise<T> => new Promise<T>((resolve) => resolve(fn()));
 
   return {
     name: 'sqlite',
     db,
     users: {
-      createUser: (u) =>
-        run(
-          () => q.insertUser.run(u.id, u.email, u.name, u.passwordHash, u.createdAt).changes === 1,
-        ),
-      getUserByEmail: (email) =>
-        run(() => {
-          const row = q.userByEmail.get(email);
-          return row ? toUser(row) : null;
+      createUser: (user) => call(() => sql.insertUser.run(user).changes === 1),
+      getUserByEmail: (email) => call(() => sql.userByEmail.get(email) ?? null),
+      getUserById: (id) => call(() => sql.userById.get(id) ?? null),
+      setPasswordHash: (userId, passwordHash) =>
+        call(() => {
+          sql.setPasswordHash.run(passwordHash, userId);
         }),
-      getUserById: (id) =>
-        run(() => {
-          const row = q.userById.get(id);
-          return row ? toUser(row) : null;
-        }),
-      setPasswordHash: (userId, hash) => run(() => void q.setPassword.run(hash, userId)),
     },
     sessions: {
-      createSession: (s) =>
-        run(
-          () =>
-            void q.insertSession.run(
-              s.id,
-              s.userId,
-              s.secretHash,
-              s.previousSecretHash,
-              s.rotatedAt,
-              s.createdAt,
-              s.lastSeenAt,
-              s.idleExpiresAt,
-              s.expiresAt,
-              s.userAgent,
-              s.ip,
-            ),
-        ),
-      getSession: (id) =>
-        run(() => {
-          const row = q.session.get(id);
-          return row ? toSession(row) : null;
+      createSession: (session) =>
+        call(() => {
+          sql.insertSession.run(session);
         }),
+      getSession: (id) => call(() => sql.sessionById.get(id) ?? null),
       touchSession: (id, lastSeenAt, idleExpiresAt) =>
-        run(() => void q.touch.run(lastSeenAt, idleExpiresAt, id)),
-      // One UPDATE with the expected hash in its WHERE clause: a compare-and-set.
-      rotateSecret: (id, expected, n) =>
-        run(
-          () =>
-            q.rotate.run(
-              n.secretHash,
-              n.previousSecretHash,
-              n.rotatedAt,
-              n.lastSeenAt,
-              n.idleExpiresAt,
-              id,
-              expected,
-            ).changes === 1,
-        ),
-      deleteSession: (id) => run(() => q.deleteSession.run(id).changes > 0),
-      listUserSessions: (userId, now) =>
-        run(() => q.userSessions.all(userId, now, now).map(toSession)),
+        call(() => {
+          sql.touchSession.run(lastSeenAt, idleExpiresAt, id);
+        }),
+      rotateSecret: (id, expectedSecretHash, next) =>
+        call(() => sql.rotateSecret.run({ ...next, id, expectedSecretHash }).changes === 1),
+      deleteSession: (id) => call(() => sql.deleteSession.run(id).changes > 0),
+      listUserSessions: (userId, now) => call(() => sql.listUserSessions.all(userId, now, now)),
       deleteUserSessions: (userId, exceptId) =>
-        run(() => q.deleteUserSessions.run(userId, exceptId ?? null).changes),
-      deleteExpiredSessions: (now) => run(() => q.deleteExpired.run(now, now).changes),
+        call(() => sql.deleteUserSessions.run(userId, exceptId ?? null).changes),
+      deleteExpiredSessions: (now) =>
+        call(() => {
+          sql.deleteExpiredLimits.run(now);
+          return sql.deleteExpiredSessions.run(now, now).changes;
+        }),
     },
     rateLimits: {
       createLimiter: (limiter) =>
@@ -250,14 +235,19 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
             ...rateLimiterFlexibleOptions(limiter),
             storeClient: db,
             storeType: 'better-sqlite3',
-            tableName: 'latchkey_rate_limits',
+            tableName: RATE_LIMIT_TABLE,
+            // The migration made the table. Left to itself the library creates it
+            // asynchronously and rejects any hit that arrives before that finishes.
             tableCreated: true,
           }),
         ),
     },
-    ping: () => run(() => void q.ping.get()),
+    ping: () =>
+      call(() => {
+        sql.ping.get();
+      }),
     close: () =>
-      run(() => {
+      call(() => {
         if (db.open) db.close();
       }),
   };

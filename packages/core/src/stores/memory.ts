@@ -1,6 +1,6 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { fromRateLimiterFlexible, rateLimiterFlexibleOptions } from './rate-limiter-flexible.js';
-import type { LatchkeyStore, SessionRecord, UserRecord } from './types.js';
+import type { LatchkeyStore, Limiter, SessionRecord, UserRecord } from './types.js';
 
 /**
  * A store that lives in one process's memory. For unit tests of logic and for
@@ -11,6 +11,9 @@ export function createMemoryStore(): LatchkeyStore {
   const users = new Map<string, UserRecord>();
   const userIdByEmail = new Map<string, string>();
   const sessions = new Map<string, SessionRecord>();
+  // One counter per name, like a real backend: a second limiter object with the same
+  // name sees the same counts.
+  const limiters = new Map<string, Limiter>();
   const copy = <T extends object>(value: T | undefined): T | null =>
     value === undefined ? null : { ...value };
 
@@ -88,7 +91,13 @@ export function createMemoryStore(): LatchkeyStore {
     },
     rateLimits: {
       createLimiter(options) {
-        return fromRateLimiterFlexible(new RateLimiterMemory(rateLimiterFlexibleOptions(options)));
+        const existing = limiters.get(options.name);
+        if (existing) return existing;
+        const limiter = fromRateLimiterFlexible(
+          new RateLimiterMemory(rateLimiterFlexibleOptions(options)),
+        );
+        limiters.set(options.name, limiter);
+        return limiter;
       },
     },
     ping: () => Promise.resolve(),
