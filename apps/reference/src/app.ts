@@ -62,7 +62,7 @@ export function createReferenceApp(options: ReferenceAppOptions): {
 
   app.use('/api/*', requireAuth);
   app.get('/api/notes', async (c) => {
-    const list = await notes.list(c.get('auth').user.id);
+    const list = await notes.list(c.get('auth').userId);
     return c.json({
       notes: list.map((n) => ({
         id: n.id,
@@ -75,7 +75,7 @@ export function createReferenceApp(options: ReferenceAppOptions): {
     const { text } = parseBody(noteBody, await readJsonBody(c.req.raw, 64 * 1024));
     const note = {
       id: crypto.randomUUID(),
-      userId: c.get('auth').user.id,
+      userId: c.get('auth').userId,
       text,
       createdAt: Date.now(),
     };
@@ -86,7 +86,7 @@ export function createReferenceApp(options: ReferenceAppOptions): {
     );
   });
   app.delete('/api/notes/:id', async (c) => {
-    if (!(await notes.delete(c.get('auth').user.id, c.req.param('id')))) throw fail('not_found');
+    if (!(await notes.delete(c.get('auth').userId, c.req.param('id')))) throw fail('not_found');
     return c.body(null, 204);
   });
 

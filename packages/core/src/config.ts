@@ -1,9 +1,33 @@
 import { parseDuration, type Duration } from './duration.js';
 import type { LatchkeyStore } from './stores/types.js';
 import type { SecurityLogger } from './log.js';
+import { createKeySet, type KeySet, type SigningAlgorithm, type SigningJwk } from './token/keys.js';
 
-/** How the browser holds the credential. */
-export type Mode = 'session';
+/**
+ * How the browser holds the credential: `session`, a server-side session behind an
+ * HttpOnly cookie; `token`, a short-lived access JWT kept in page memory plus a
+ * rotating refresh token in an HttpOnly cookie scoped to the auth routes.
+ */
+export type Mode = 'session' | 'token';
+
+export interface TokenOptions {
+  /**
+   * Private signing keys as JWK, each with a `kid`. The first signs; all are
+   * published at /auth/jwks.json and verify, so keep a rotated-out key here until
+   * the tokens it signed have expired (one access TTL).
+   */
+  keys: readonly SigningJwk[];
+  /** EdDSA (Ed25519) or ES256 (P-256); never HMAC or RSA PKCS#1 v1.5. @default 'EdDSA' */
+  algorithm?: SigningAlgorithm;
+  /** Access-token lifetime, at most one hour. @default '10m' */
+  accessTtl?: Duration;
+  /** How long a just-rotated refresh token may be replayed (a lost response). @default '10s' */
+  refreshRetryWindow?: Duration;
+  /** `iss` of access tokens. @default the public origin */
+  issuer?: string;
+  /** `aud` of access tokens. @default the public origin */
+  audience?: string;
+}
 
 export interface SessionOptions {
   /** Sign-out after this long without a request. @default '30m' */
@@ -70,6 +94,8 @@ export interface LatchkeyOptions {
   origins?: readonly string[];
   /** @default 'session' */
   mode?: Mode;
+  /** Required in token mode. */
+  token?: TokenOptions;
   /** Where the auth routes are mounted. @default '/auth' */
   basePath?: string;
   session?: SessionOptions;
@@ -98,6 +124,14 @@ export interface LatchkeyConfig {
   readonly publicOrigin: string;
   readonly allowedOrigins: ReadonlySet<string>;
   readonly mode: Mode;
+  /** Token mode only. */
+  readonly token: {
+    readonly keys: KeySet;
+    readonly accessTtlMs: number;
+    readonly refreshRetryWindowMs: number;
+    readonly issuer: string;
+    readonly audience: string;
+  } | null;
   readonly basePath: string;
   readonly idleTimeoutMs: number;
   readonly absoluteTimeoutMs: number;
@@ -175,6 +209,35 @@ export function originOf(key: string, value: string): string {
   return url.origin;
 }
 
+function resolveToken(
+  options: TokenOptions | undefined,
+  publicOrigin: string,
+): LatchkeyConfig['token'] {
+  if (!options) throw new ConfigError('token: token mode needs token.keys (private signing JWKs)');
+  const algorithm = options.algorithm ?? 'EdDSA';
+  if (algorithm !== 'EdDSA' && algorithm !== 'ES256') {
+    throw new ConfigError(
+      `token.algorithm: expected "EdDSA" or "ES256", got ${JSON.stringify(algorithm)}`,
+    );
+  }
+  let keys: KeySet;
+  try {
+    keys = createKeySet(options.keys, algorithm);
+  } catch (error) {
+    throw new ConfigError(`token.${error instanceof Error ? error.message : 'keys: invalid'}`);
+  }
+  const accessTtlMs = duration('token.accessTtl', options.accessTtl, '10m');
+  if (accessTtlMs > 3_600_000) throw new ConfigError('token.accessTtl: must not be above 1h');
+  if (accessTtlMs < 1000) throw new ConfigError('token.accessTtl: must be at least 1s');
+  return Object.freeze({
+    keys,
+    accessTtlMs,
+    refreshRetryWindowMs: duration('token.refreshRetryWindow', options.refreshRetryWindow, '10s'),
+    issuer: options.issuer ?? publicOrigin,
+    audience: options.audience ?? publicOrigin,
+  });
+}
+
 /** Validates options once and returns the frozen config. Throws `ConfigError`. */
 export function resolveConfig(options: LatchkeyOptions): LatchkeyConfig {
   if (typeof options.store !== 'object' || options.store === null) {
@@ -192,10 +255,11 @@ export function resolveConfig(options: LatchkeyOptions): LatchkeyConfig {
     }
   });
   const mode = options.mode ?? 'session';
-  if (mode !== 'session') {
-    throw new ConfigError(`mode: expected "session", got ${JSON.stringify(mode)}`);
+  if (mode !== 'session' && mode !== 'token') {
+    throw new ConfigError(`mode: expected "session" or "token", got ${JSON.stringify(mode)}`);
   }
   const publicOrigin = originOf('publicUrl', options.publicUrl);
+  const token = mode === 'token' ? resolveToken(options.token, publicOrigin) : null;
   const allowedOrigins = new Set([
     publicOrigin,
     ...(options.origins ?? []).map((o, i) => originOf(`origins[${i}]`, o)),
@@ -270,6 +334,7 @@ export function resolveConfig(options: LatchkeyOptions): LatchkeyConfig {
     publicOrigin,
     allowedOrigins,
     mode,
+    token,
     basePath,
     idleTimeoutMs,
     absoluteTimeoutMs,

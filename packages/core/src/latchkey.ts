@@ -1,6 +1,5 @@
 import { resolveConfig, type LatchkeyConfig, type LatchkeyOptions } from './config.js';
-import { serializeCookie } from './cookies.js';
-import { readCookie } from './cookies.js';
+import { readCookie, serializeCookie } from './cookies.js';
 import { createSigner } from './crypto.js';
 import { fail, LatchkeyError } from './errors.js';
 import { securityHeaders, withSecurityHeaders } from './headers.js';
@@ -11,6 +10,8 @@ import { crossOriginRefusal, isUnsafeMethod } from './origin.js';
 import { createSessionStrategy, type ClientInfo } from './session.js';
 import { guardStore } from './stores/guard.js';
 import type { SessionRecord, UserRecord } from './stores/types.js';
+import { createAccessTokens } from './token/access.js';
+import { createRefreshStrategy } from './token/refresh.js';
 import { CSRF_HEADER, type PublicUser } from './wire.js';
 
 /** What an adapter knows about the connection that the Request does not carry. */
@@ -22,8 +23,12 @@ export interface ConnectionInfo {
 export type AuthResult =
   | {
       ok: true;
-      user: PublicUser;
-      session: SessionRecord;
+      userId: string;
+      /** The session (session mode) or refresh family (token mode) id. */
+      sessionId: string;
+      /** Session mode: loaded with the session. Token mode: null (the token is verified without the store). */
+      user: PublicUser | null;
+      session: SessionRecord | null;
       /** Set-Cookie headers the response must carry (a cookie re-signed under a new key). */
       setCookies: string[];
     }
@@ -34,8 +39,9 @@ export interface Latchkey {
   /** The Web-standard handler for the auth routes (under `basePath`); other paths get `404`. */
   handle(request: Request, connection?: ConnectionInfo): Promise<Response>;
   /**
-   * Authenticates a request to the app's own routes: the cross-origin check and the
-   * session-bound anti-forgery token for unsafe methods, then the session cookie.
+   * Authenticates a request to the app's own routes. Session mode: the cross-origin
+   * check and the session-bound anti-forgery token for unsafe methods, then the
+   * session cookie. Token mode: the cross-origin check, then the bearer access token.
    * Expected failures are values; a store fault is `store_unavailable` (fail closed).
    */
   authenticate(request: Request, connection?: ConnectionInfo): Promise<AuthResult>;
@@ -50,6 +56,7 @@ export interface Latchkey {
 }
 
 export const SESSION_COOKIE = '__Host-Http-session';
+export const REFRESH_COOKIE = '__Secure-refresh';
 
 export function toPublicUser(user: UserRecord): PublicUser {
   return {
@@ -79,7 +86,24 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
     config.logger?.({ ...event, time: new Date(config.now()).toISOString() });
   const store = guardStore(config.store, config.logger);
   const signer = createSigner(config.secrets);
-  const sessions = createSessionStrategy(config, store, signer);
+  const sessions = createSessionStrategy(
+    config,
+    store,
+    signer,
+    config.mode === 'token' ? 'refresh' : 'session',
+  );
+  const tokens = config.token
+    ? {
+        access: createAccessTokens({
+          keys: config.token.keys,
+          issuer: config.token.issuer,
+          audience: config.token.audience,
+          ttlMs: config.token.accessTtlMs,
+          now: config.now,
+        }),
+        refresh: createRefreshStrategy(config, store, signer, config.token.refreshRetryWindowMs),
+      }
+    : null;
   const headers = securityHeaders(config);
 
   const clientInfo = (request: Request, connection?: ConnectionInfo): ClientInfo => {
@@ -94,52 +118,98 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
     return { userAgent: request.headers.get('user-agent'), ip };
   };
 
-  const sessionCookie = (value: string, maxAgeMs: number) =>
-    serializeCookie(SESSION_COOKIE, value, {
-      path: '/',
-      httpOnly: true,
-      secure: true,
-      sameSite: config.unsafe.sameSite,
-      maxAge: Math.ceil(maxAgeMs / 1000),
-    });
+  /** The cookie that carries the credential: the session, or (token mode) the refresh token. */
+  const credentialCookie = (value: string, maxAgeMs: number) =>
+    config.mode === 'token'
+      ? serializeCookie(REFRESH_COOKIE, value, {
+          path: config.basePath,
+          httpOnly: true,
+          secure: true,
+          sameSite: config.unsafe.sameSite,
+          maxAge: value === '' ? 0 : Math.ceil(maxAgeMs / 1000),
+        })
+      : serializeCookie(SESSION_COOKIE, value, {
+          path: '/',
+          httpOnly: true,
+          secure: true,
+          sameSite: config.unsafe.sameSite,
+          maxAge: value === '' ? 0 : Math.ceil(maxAgeMs / 1000),
+        });
+
+  const refuseCrossOrigin = (
+    request: Request,
+    connection?: ConnectionInfo,
+  ): LatchkeyError | null => {
+    const refusal = crossOriginRefusal(request, config);
+    if (!refusal) return null;
+    log({ event: 'csrf_refused', reason: refusal, ip: clientInfo(request, connection).ip });
+    return fail('csrf_failed');
+  };
+
+  const authenticateSession = async (
+    request: Request,
+    connection?: ConnectionInfo,
+  ): Promise<AuthResult> => {
+    const result = await sessions.validate(
+      readCookie(request.headers.get('cookie'), SESSION_COOKIE),
+    );
+    if (!result.ok) {
+      if (result.reason === 'expired' && result.session) {
+        log({
+          event: 'session_expired',
+          userId: result.session.userId,
+          sessionId: result.session.id,
+        });
+      }
+      return {
+        ok: false,
+        error: fail(result.reason === 'expired' ? 'session_expired' : 'unauthenticated'),
+      };
+    }
+    if (isUnsafeMethod(request.method) && !config.unsafe.disableCsrfToken) {
+      const token = request.headers.get(CSRF_HEADER);
+      if (!(await sessions.verifyCsrfToken(result.session, token))) {
+        log({ event: 'csrf_refused', reason: 'token', ip: clientInfo(request, connection).ip });
+        return { ok: false, error: fail('csrf_failed') };
+      }
+    }
+    const setCookies = result.renewedCookie
+      ? [credentialCookie(result.renewedCookie, result.session.expiresAt - config.now())]
+      : [];
+    return {
+      ok: true,
+      userId: result.user.id,
+      sessionId: result.session.id,
+      user: toPublicUser(result.user),
+      session: result.session,
+      setCookies,
+    };
+  };
+
+  const authenticateBearer = async (request: Request): Promise<AuthResult> => {
+    const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(request.headers.get('authorization') ?? '');
+    const claims = match && tokens ? await tokens.access.verify(match[1] as string) : null;
+    if (!claims) return { ok: false, error: fail('unauthenticated') };
+    return {
+      ok: true,
+      userId: claims.sub,
+      sessionId: claims.sid,
+      user: null,
+      session: null,
+      setCookies: [],
+    };
+  };
 
   const authenticate = async (
     request: Request,
     connection?: ConnectionInfo,
   ): Promise<AuthResult> => {
     try {
-      const refusal = crossOriginRefusal(request, config);
-      if (refusal) {
-        log({ event: 'csrf_refused', reason: refusal, ip: clientInfo(request, connection).ip });
-        return { ok: false, error: fail('csrf_failed') };
-      }
-      const result = await sessions.validate(
-        readCookie(request.headers.get('cookie'), SESSION_COOKIE),
-      );
-      if (!result.ok) {
-        if (result.reason === 'expired' && result.session) {
-          log({
-            event: 'session_expired',
-            userId: result.session.userId,
-            sessionId: result.session.id,
-          });
-        }
-        return {
-          ok: false,
-          error: fail(result.reason === 'expired' ? 'session_expired' : 'unauthenticated'),
-        };
-      }
-      if (isUnsafeMethod(request.method) && !config.unsafe.disableCsrfToken) {
-        const token = request.headers.get(CSRF_HEADER);
-        if (!(await sessions.verifyCsrfToken(result.session, token))) {
-          log({ event: 'csrf_refused', reason: 'token', ip: clientInfo(request, connection).ip });
-          return { ok: false, error: fail('csrf_failed') };
-        }
-      }
-      const setCookies = result.renewedCookie
-        ? [sessionCookie(result.renewedCookie, result.session.expiresAt - config.now())]
-        : [];
-      return { ok: true, user: toPublicUser(result.user), session: result.session, setCookies };
+      const refused = refuseCrossOrigin(request, connection);
+      if (refused) return { ok: false, error: refused };
+      return tokens
+        ? await authenticateBearer(request)
+        : await authenticateSession(request, connection);
     } catch (error) {
       if (error instanceof LatchkeyError) return { ok: false, error };
       throw error;
@@ -150,10 +220,12 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
     config,
     store,
     sessions,
+    tokens,
     log,
     authenticate,
+    refuseCrossOrigin,
     clientInfo,
-    sessionCookie,
+    credentialCookie,
   });
 
   const secure = (response: Response) => withSecurityHeaders(response, headers);

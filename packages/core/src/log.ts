@@ -13,6 +13,7 @@ export type SecurityEvent =
   | { event: 'session_revoked'; userId: string; sessionId: string; by: string }
   | { event: 'sessions_revoked'; userId: string; count: number; by: string }
   | { event: 'session_expired'; userId: string; sessionId: string }
+  | { event: 'refresh_reused'; userId: string; sessionId: string; ip: string | null }
   | { event: 'password_changed'; userId: string; sessionId: string; revoked: number }
   | { event: 'password_change_failed'; userId: string; ip: string | null }
   | { event: 'csrf_refused'; reason: string; ip: string | null }

@@ -1,4 +1,5 @@
 import type { LatchkeyConfig } from './config.js';
+import { createCredentialCodec } from './credential.js';
 import { constantTimeEqual, randomToken, sha256, type Signer } from './crypto.js';
 import type { LatchkeyStore, SessionRecord, UserRecord } from './stores/types.js';
 
@@ -18,9 +19,8 @@ export type SessionValidation =
     }
   | { ok: false; reason: 'missing' | 'invalid' | 'expired'; session?: SessionRecord };
 
-const ID_BYTES = 16;
-const SECRET_BYTES = 32;
-const COOKIE_SHAPE = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
+export const ID_BYTES = 16;
+export const SECRET_BYTES = 32;
 
 /**
  * The session strategy: server-side sessions identified by `id.secret`, where the
@@ -38,9 +38,10 @@ export function createSessionStrategy(
   config: LatchkeyConfig,
   store: LatchkeyStore,
   signer: Signer,
+  /** What the credential is for: a session cookie, or a token-mode refresh cookie. */
+  purpose: 'session' | 'refresh' = 'session',
 ): SessionStrategy {
-  const cookieFor = async (id: string, secret: string) =>
-    `${id}.${secret}.${await signer.sign('session', `${id}.${secret}`)}`;
+  const codec = createCredentialCodec(signer, purpose);
 
   return {
     async create(userId, client) {
@@ -62,16 +63,14 @@ export function createSessionStrategy(
         ip: client.ip?.slice(0, 64) ?? null,
       };
       await store.sessions.createSession(session);
-      return { session, cookie: await cookieFor(id, secret) };
+      return { session, cookie: await codec.encode(id, secret) };
     },
 
     async validate(cookie) {
       if (cookie === null) return { ok: false, reason: 'missing' };
-      const match = COOKIE_SHAPE.exec(cookie);
-      if (!match) return { ok: false, reason: 'invalid' };
-      const [, id, secret, signature] = match as unknown as [string, string, string, string];
-      const signed = await signer.verify('session', `${id}.${secret}`, signature);
-      if (!signed.valid) return { ok: false, reason: 'invalid' };
+      const decoded = await codec.decode(cookie);
+      if (!decoded) return { ok: false, reason: 'invalid' };
+      const { id, secret } = decoded;
 
       const session = await store.sessions.getSession(id);
       if (!session || !constantTimeEqual(session.secretHash, await sha256(secret))) {
@@ -97,7 +96,7 @@ export function createSessionStrategy(
         ok: true,
         user,
         session,
-        renewedCookie: signed.renew ? await cookieFor(id, secret) : null,
+        renewedCookie: decoded.renew ? await codec.encode(id, secret) : null,
       };
     },
 
