@@ -10,6 +10,7 @@ import {
 import { createSqliteStore } from '@latchkey/store-sqlite';
 import { createReferenceApp } from './app.js';
 import { createSqliteNotes } from './notes.js';
+import { loadOrCreateDevSigningKeys } from './keys.js';
 import { loadOrCreateDevSecret } from './secret.js';
 
 export interface RunningServer {
@@ -38,6 +39,16 @@ export async function startReferenceServer(
       store,
       secrets,
       publicUrl: settings.publicUrl,
+      mode: settings.mode,
+      ...(settings.mode === 'token'
+        ? {
+            token: {
+              keys: settings.signingKeys ?? (await loadOrCreateDevSigningKeys(settings.dataDir)),
+              accessTtl: settings.accessTtlMs,
+              refreshRetryWindow: settings.refreshRetryWindowMs,
+            },
+          }
+        : {}),
       origins: settings.origins,
       session: { idleTimeout: settings.idleTimeoutMs, absoluteTimeout: settings.absoluteTimeoutMs },
       rateLimit: { loginLimit: settings.loginLimit },

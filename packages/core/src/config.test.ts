@@ -115,6 +115,11 @@ describe('readEnv', () => {
   it.each([
     [{ PORT: 'eighty' }, /^PORT:/],
     [{ LATCHKEY_MODE: 'jwt' }, /^LATCHKEY_MODE:/],
+    [{ LATCHKEY_SIGNING_KEYS: 'nope' }, /^LATCHKEY_SIGNING_KEYS:/],
+    [
+      { LATCHKEY_MODE: 'token', NODE_ENV: 'production', LATCHKEY_SECRET: 'x'.repeat(32) },
+      /^LATCHKEY_SIGNING_KEYS: required/,
+    ],
     [{ LATCHKEY_SECRET: 'short' }, /^LATCHKEY_SECRET:/],
     [{ NODE_ENV: 'production' }, /^LATCHKEY_SECRET: required/],
     [{ LATCHKEY_IDLE_TIMEOUT: 'soon' }, /^LATCHKEY_IDLE_TIMEOUT:/],

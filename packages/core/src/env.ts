@@ -1,11 +1,12 @@
 import { ConfigError, originOf } from './config.js';
 import { parseDuration } from './duration.js';
+import type { SigningJwk } from './token/keys.js';
 
 /** The reference app's settings, read from the LATCHKEY_* environment (API.md). */
 export interface EnvSettings {
   port: number;
   host: string;
-  mode: 'session';
+  mode: 'session' | 'token';
   /** Null: none given (the app may generate a development secret in its data dir). */
   secrets: string[] | null;
   production: boolean;
@@ -19,6 +20,8 @@ export interface EnvSettings {
   publicUrl: string;
   origins: string[];
   loginLimit: number;
+  /** Token mode: private signing JWKs from LATCHKEY_SIGNING_KEYS; null = none given. */
+  signingKeys: SigningJwk[] | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -60,8 +63,10 @@ export function readEnv(env: Env): EnvSettings {
   const port = integerFrom(env, 'PORT', 3000, 0, 65_535);
   const host = env.HOST?.trim() || 'localhost';
   const mode = env.LATCHKEY_MODE?.trim() || 'session';
-  if (mode !== 'session') {
-    throw new ConfigError(`LATCHKEY_MODE: expected "session", got ${JSON.stringify(mode)}`);
+  if (mode !== 'session' && mode !== 'token') {
+    throw new ConfigError(
+      `LATCHKEY_MODE: expected "session" or "token", got ${JSON.stringify(mode)}`,
+    );
   }
   const production = env.NODE_ENV === 'production';
   let secrets: string[] | null = null;
@@ -102,8 +107,25 @@ export function readEnv(env: Env): EnvSettings {
     .filter(Boolean);
   origins.forEach((o) => originOf('LATCHKEY_ORIGINS', o));
 
+  let signingKeys: SigningJwk[] | null = null;
+  const rawKeys = env.LATCHKEY_SIGNING_KEYS?.trim();
+  if (rawKeys) {
+    try {
+      const parsed = JSON.parse(rawKeys) as { keys?: unknown };
+      if (!Array.isArray(parsed.keys) || parsed.keys.length === 0) throw new Error('no keys');
+      signingKeys = parsed.keys as SigningJwk[];
+    } catch {
+      throw new ConfigError(
+        'LATCHKEY_SIGNING_KEYS: expected a JWK Set of private keys, {"keys":[…]}',
+      );
+    }
+  } else if (production && mode === 'token') {
+    throw new ConfigError('LATCHKEY_SIGNING_KEYS: required in token mode when NODE_ENV=production');
+  }
+
   return {
     port,
+    signingKeys,
     host,
     mode,
     secrets,

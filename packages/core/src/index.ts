@@ -37,3 +37,11 @@ export { readEnv, type EnvSettings } from './env.js';
 export { readJsonBody } from './http/body.js';
 export { parseBody } from './http/schemas.js';
 export { isUnsafeMethod } from './origin.js';
+export {
+  generateSigningJwk,
+  publicJwk,
+  type SigningAlgorithm,
+  type SigningJwk,
+} from './token/keys.js';
+export type { TokenOptions } from './config.js';
+export { REFRESH_COOKIE } from './latchkey.js';

@@ -195,7 +195,8 @@ describe('key sets', () => {
     );
     expect(await es256.verify(token)).not.toBeNull();
     expect(() => createKeySet([es, jwk], 'ES256')).toThrow(/alg must be ES256/);
-    const { d: _d, ...publicOnly } = jwk;
+    const publicOnly: Partial<SigningJwk> = { ...jwk };
+    delete publicOnly.d;
     expect(() => createKeySet([publicOnly as SigningJwk], 'EdDSA')).toThrow(/private key/);
   });
 });

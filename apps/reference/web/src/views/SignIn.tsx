@@ -1,0 +1,147 @@
+import { useId, useState, type SubmitEvent } from 'react';
+import { auth } from '../auth.js';
+import { describeError, PASSWORD_POLICY } from '../messages.js';
+import { Logo, Messages, type Notice } from '../ui.js';
+
+type Intent = 'signin' | 'register';
+
+/**
+ * One form for both ways in: `Sign in` (the default on Enter) and `Create account`,
+ * which also sends the optional name.
+ */
+export function SignIn({
+  notice,
+  onNotice,
+}: {
+  notice: Notice | null;
+  onNotice: (notice: Notice | null) => void;
+}) {
+  const id = useId();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [name, setName] = useState('');
+  const [busy, setBusy] = useState<Intent | null>(null);
+
+  const submit = async (event: SubmitEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    if (busy) return;
+    const { submitter } = event.nativeEvent;
+    const intent: Intent = submitter?.getAttribute('value') === 'register' ? 'register' : 'signin';
+    setBusy(intent);
+    onNotice(null);
+    try {
+      if (intent === 'register') {
+        const trimmed = name.trim();
+        await auth.register(trimmed ? { email, password, name: trimmed } : { email, password });
+      } else {
+        await auth.login({ email, password });
+      }
+      // Signed in: the app shell swaps this page out.
+    } catch (caught) {
+      onNotice({ kind: 'error', text: describeError(caught, intent) });
+      setBusy(null);
+    }
+  };
+
+  return (
+    <main className="signin">
+      <div className="signin-grid">
+        <section className="card signin-card" aria-labelledby={`${id}-title`}>
+          <div className="signin-brand">
+            <Logo />
+            <span>Latchkey</span>
+            <span className="brand-sub">reference app</span>
+          </div>
+          <h1 id={`${id}-title`}>Sign in or create an account</h1>
+          <Messages notice={notice} />
+          <form
+            className="form"
+            noValidate
+            aria-busy={busy !== null}
+            onSubmit={(event) => void submit(event)}
+          >
+            <div className="field">
+              <label htmlFor={`${id}-email`}>Email</label>
+              <input
+                id={`${id}-email`}
+                type="email"
+                name="email"
+                autoComplete="username"
+                inputMode="email"
+                spellCheck={false}
+                value={email}
+                onChange={(e) => setEmail(e.target.value)}
+              />
+            </div>
+            <div className="field">
+              <label htmlFor={`${id}-password`}>Password</label>
+              <input
+                id={`${id}-password`}
+                type="password"
+                name="password"
+                autoComplete="current-password"
+                aria-describedby={`${id}-password-hint`}
+                value={password}
+                onChange={(e) => setPassword(e.target.value)}
+              />
+              <p id={`${id}-password-hint`} className="hint">
+                New accounts: {PASSWORD_POLICY}
+              </p>
+            </div>
+            <div className="field">
+              <label htmlFor={`${id}-name`}>Name</label>
+              <input
+                id={`${id}-name`}
+                type="text"
+                name="name"
+                autoComplete="name"
+                aria-describedby={`${id}-name-hint`}
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+              />
+              <p id={`${id}-name-hint`} className="hint">
+                Optional — only used when you create an account.
+              </p>
+            </div>
+            <div className="actions">
+              <button
+                type="submit"
+                value="signin"
+                className="button primary"
+                disabled={busy !== null}
+              >
+                {busy === 'signin' ? <span className="spinner" aria-hidden="true" /> : null}
+                Sign in
+              </button>
+              <button
+                type="submit"
+                value="register"
+                className="button secondary"
+                disabled={busy !== null}
+              >
+                {busy === 'register' ? <span className="spinner" aria-hidden="true" /> : null}
+                Create account
+              </button>
+            </div>
+          </form>
+        </section>
+        <aside className="signin-aside" aria-label="About this app">
+          <h2>Where your login lives</h2>
+          <ul className="checklist">
+            <li>
+              Your session is a random secret in an <code>HttpOnly</code>, <code>Secure</code>,{' '}
+              <code>SameSite=Strict</code> cookie — page scripts, including injected ones, cannot
+              read it.
+            </li>
+            <li>Nothing about your login is kept in localStorage, sessionStorage or IndexedDB.</li>
+            <li>
+              Every change is checked against a session-bound anti-forgery token, so other sites
+              cannot act for you.
+            </li>
+            <li>Sign out, or revoke any device, and the session ends on the server.</li>
+          </ul>
+        </aside>
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,18 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+// The reference SPA. The server serves the build from apps/reference/dist under a strict
+// CSP (script-src 'self'; style-src 'self'), so the output must contain no inline script
+// or style: the module-preload polyfill (an inline script) is off, and no asset is
+// inlined as a data: URL.
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: '/',
+  build: {
+    outDir: '../dist',
+    emptyOutDir: true,
+    modulePreload: { polyfill: false },
+    assetsInlineLimit: 0,
+    target: 'es2022',
+  },
+});
