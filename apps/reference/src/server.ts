@@ -52,6 +52,7 @@ export async function startReferenceServer(
       origins: settings.origins,
       session: { idleTimeout: settings.idleTimeoutMs, absoluteTimeout: settings.absoluteTimeoutMs },
       rateLimit: { loginLimit: settings.loginLimit },
+      trustedProxies: settings.trustedProxies,
       logger: extra.logger ?? jsonLineLogger,
       ...(extra.unsafe ? { unsafe: extra.unsafe } : {}),
     },

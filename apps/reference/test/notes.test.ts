@@ -76,3 +76,11 @@ describe('GET /healthz', () => {
     expect(reply.json).toEqual({ status: 'ok' });
   });
 });
+
+describe('GET /config.json', () => {
+  it('tells the SPA the mode, and nothing else', async () => {
+    const reply = await new Agent(server.url).request('GET', '/config.json');
+    expect(reply.status).toBe(200);
+    expect(reply.json).toEqual({ mode: 'session' });
+  });
+});

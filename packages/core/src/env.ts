@@ -20,6 +20,8 @@ export interface EnvSettings {
   publicUrl: string;
   origins: string[];
   loginLimit: number;
+  /** Proxies in front of the app that append to X-Forwarded-For (LATCHKEY_TRUSTED_PROXIES). */
+  trustedProxies: number;
   /** Token mode: private signing JWKs from LATCHKEY_SIGNING_KEYS; null = none given. */
   signingKeys: SigningJwk[] | null;
 }
@@ -140,5 +142,6 @@ export function readEnv(env: Env): EnvSettings {
     publicUrl,
     origins,
     loginLimit: integerFrom(env, 'LATCHKEY_LOGIN_LIMIT', 5, 1, 1000),
+    trustedProxies: integerFrom(env, 'LATCHKEY_TRUSTED_PROXIES', 0, 0, 16),
   };
 }

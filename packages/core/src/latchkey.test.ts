@@ -120,3 +120,37 @@ describe('createLatchkey', () => {
     expect(reply.headers.get('x-frame-options')).toBe('DENY');
   });
 });
+
+describe('client addresses behind proxies', () => {
+  const register = (latchkey: ReturnType<typeof createLatchkey>, xff: string) =>
+    latchkey.handle(
+      new Request(`${ORIGIN}/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': xff },
+        body: JSON.stringify({ email: `p${Math.random()}@example.com`, password: PASSWORD }),
+      }),
+      { remoteAddress: '10.0.0.2' },
+    );
+
+  const recordedIp = async (latchkey: ReturnType<typeof createLatchkey>, xff: string) => {
+    const reply = await register(latchkey, xff);
+    const cookie = (reply.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const list = await latchkey.handle(new Request(`${ORIGIN}/auth/sessions`, { headers: { cookie } }));
+    return ((await list.json()) as { sessions: { ip: string }[] }).sessions[0]?.ip;
+  };
+
+  it('ignores X-Forwarded-For unless proxies are trusted (a client can write any value there)', async () => {
+    expect(await recordedIp(setup(), '203.0.113.7')).toBe('10.0.0.2');
+  });
+
+  it('takes the address the trusted proxy appended, not what the client claimed', async () => {
+    const latchkey = createLatchkey({
+      store: createMemoryStore(),
+      secrets: ['k'.repeat(32)],
+      publicUrl: ORIGIN,
+      trustedProxies: 1,
+      logger: () => undefined,
+    });
+    expect(await recordedIp(latchkey, 'spoofed-by-client, 198.51.100.4')).toBe('198.51.100.4');
+  });
+});
