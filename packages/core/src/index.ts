@@ -45,3 +45,11 @@ export {
 } from './token/keys.js';
 export type { TokenOptions } from './config.js';
 export { REFRESH_COOKIE } from './latchkey.js';
+export {
+  createLocalInvalidationBus,
+  withNearCache,
+  type Invalidation,
+  type InvalidationChannel,
+  type NearCacheOptions,
+  type NearCacheStats,
+} from './stores/near-cache.js';

@@ -135,7 +135,9 @@ describe('client addresses behind proxies', () => {
   const recordedIp = async (latchkey: ReturnType<typeof createLatchkey>, xff: string) => {
     const reply = await register(latchkey, xff);
     const cookie = (reply.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-    const list = await latchkey.handle(new Request(`${ORIGIN}/auth/sessions`, { headers: { cookie } }));
+    const list = await latchkey.handle(
+      new Request(`${ORIGIN}/auth/sessions`, { headers: { cookie } }),
+    );
     return ((await list.json()) as { sessions: { ip: string }[] }).sessions[0]?.ip;
   };
 
