@@ -6,6 +6,7 @@ import { latchkeyHono, type LatchkeyVariables } from '@latchkey/adapters/hono';
 import {
   createLatchkey,
   fail,
+  failClosed,
   LatchkeyError,
   parseBody,
   readJsonBody,
@@ -37,7 +38,8 @@ export function createReferenceApp(options: ReferenceAppOptions): {
 } {
   const latchkey = createLatchkey(options.latchkey);
   const { securityHeaders, routes, requireAuth } = latchkeyHono(latchkey);
-  const { notes } = options;
+  // The notes live in a backend too: a fault there is a 503, like the session store's.
+  const notes = failClosed(options.notes, 'notes', options.latchkey.logger);
   const app = new Hono<{ Variables: LatchkeyVariables }>();
 
   app.use('*', securityHeaders);

@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import {
   jsonLineLogger,
   type EnvSettings,
+  type LatchkeyStore,
   type SecurityLogger,
   type UnsafeOptions,
 } from '@latchkey/core';
@@ -17,6 +18,8 @@ export interface RunningServer {
   /** e.g. http://localhost:43123 */
   url: string;
   port: number;
+  /** The store the server uses (tests close it to simulate an outage). */
+  store: LatchkeyStore;
   close(): Promise<void>;
 }
 
@@ -76,6 +79,7 @@ export async function startReferenceServer(
   return {
     url: `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`,
     port,
+    store,
     async close() {
       clearInterval(sweep);
       await new Promise<void>((resolve) => {

@@ -84,3 +84,32 @@ describe('GET /config.json', () => {
     expect(reply.json).toEqual({ mode: 'session' });
   });
 });
+
+describe('when the store cannot be reached', () => {
+  it('fails closed: 503 store_unavailable for health, sessions, the API and logins, never a 200', async () => {
+    await using broken = await startTestServer();
+    const { agent, email } = await registered(broken.url);
+    const token = await agent.refreshCsrf();
+    await broken.store.close();
+    const replies = [
+      await new Agent(broken.url).request('GET', '/healthz'),
+      await agent.request('GET', '/auth/session'),
+      await agent.request('GET', '/api/notes'),
+      await agent.request('POST', '/api/notes', {
+        json: { text: 'x' },
+        headers: { 'x-csrf-token': token },
+      }),
+      await new Agent(broken.url).request('POST', '/auth/login', {
+        json: { email, password: 'correct horse battery staple' },
+      }),
+    ];
+    for (const reply of replies) {
+      expect(reply.status).toBe(503);
+      expect(reply.json).toEqual({
+        error: { code: 'store_unavailable', message: expect.any(String) },
+      });
+      expect(reply.text).not.toMatch(/sqlite|database|connection|not open/i);
+      expect(reply.setCookies).toEqual([]);
+    }
+  });
+});

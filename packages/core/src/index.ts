@@ -53,3 +53,4 @@ export {
   type NearCacheOptions,
   type NearCacheStats,
 } from './stores/near-cache.js';
+export { failClosed } from './stores/guard.js';

@@ -3,6 +3,35 @@ import type { SecurityLogger } from '../log.js';
 import type { LatchkeyStore, Limiter } from './types.js';
 
 /**
+ * Wraps an object whose async methods reach a backend (a store, the app's own data
+ * layer) so that any fault becomes `503 store_unavailable`: refused, never let
+ * through. The original error is kept as `cause` and logged by name only (a driver's
+ * message may quote SQL or a connection string).
+ */
+export function failClosed<T extends object>(target: T, area: string, logger?: SecurityLogger): T {
+  return new Proxy(target, {
+    get(obj, property, receiver) {
+      const value: unknown = Reflect.get(obj, property, receiver);
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
+        } catch (error) {
+          if (error instanceof LatchkeyError) throw error;
+          logger?.({
+            event: 'store_unavailable',
+            operation: `${area}.${String(property)}`,
+            error: error instanceof Error ? error.name : 'unknown',
+            time: new Date().toISOString(),
+          });
+          throw fail('store_unavailable', { cause: error });
+        }
+      };
+    },
+  });
+}
+
+/**
  * Wraps a store so that any fault it throws becomes `503 store_unavailable`: the
  * request is refused, never let through (fail closed). The original error is kept
  * as `cause` for debugging and logged by name only (a driver's message may quote
@@ -12,27 +41,7 @@ export function guardStore(
   store: LatchkeyStore,
   logger: SecurityLogger | undefined,
 ): LatchkeyStore {
-  const guard = <T extends object>(target: T, area: string): T =>
-    new Proxy(target, {
-      get(obj, property, receiver) {
-        const value: unknown = Reflect.get(obj, property, receiver);
-        if (typeof value !== 'function') return value;
-        return async (...args: unknown[]) => {
-          try {
-            return await (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
-          } catch (error) {
-            if (error instanceof LatchkeyError) throw error;
-            logger?.({
-              event: 'store_unavailable',
-              operation: `${area}.${String(property)}`,
-              error: error instanceof Error ? error.name : 'unknown',
-              time: new Date().toISOString(),
-            });
-            throw fail('store_unavailable', { cause: error });
-          }
-        };
-      },
-    });
+  const guard = <T extends object>(target: T, area: string): T => failClosed(target, area, logger);
 
   return {
     name: store.name,
