@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import * as nodeCrypto from 'node:crypto';
 import {
   base64url,
   constantTimeEqual,
+  createNodeSigner,
   createSigner,
+  createWebCryptoSigner,
   fromBase64url,
   randomToken,
   sha256,
+  sha256WebCrypto,
 } from './crypto.js';
 
 const A = 'a'.repeat(32);
@@ -69,5 +73,23 @@ describe('createSigner', () => {
       renew: false,
     });
     expect((await createSigner([B]).verify('session', 'm', sig)).valid).toBe(false);
+  });
+});
+
+describe('the node:crypto and WebCrypto implementations', () => {
+  it('produce identical hashes and signatures, and verify each other', async () => {
+    expect(await sha256WebCrypto('abc')).toBe(await sha256('abc'));
+    const web = createWebCryptoSigner([A, B]);
+    const node = createNodeSigner(nodeCrypto, [A, B]);
+    const signature = await web.sign('session', 'id.secret');
+    expect(await node.sign('session', 'id.secret')).toBe(signature);
+    expect(await node.verify('session', 'id.secret', signature)).toEqual({
+      valid: true,
+      renew: false,
+    });
+    const old = await createWebCryptoSigner([B]).sign('csrf', 'm');
+    expect(await node.verify('csrf', 'm', old)).toEqual({ valid: true, renew: true });
+    expect(await web.verify('csrf', 'm', old)).toEqual({ valid: true, renew: true });
+    expect((await web.verify('csrf', 'm2', old)).valid).toBe(false);
   });
 });

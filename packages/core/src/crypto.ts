@@ -1,10 +1,19 @@
+import type * as NodeCrypto from 'node:crypto';
+
 /**
- * Random secrets, hashes and HMAC signatures over WebCrypto (no node: imports, so
- * the core runs anywhere `crypto.subtle` does). Nothing here is a home-made
- * primitive: SHA-256 and HMAC-SHA-256 come from the platform.
+ * Random secrets, hashes and HMAC signatures. Nothing here is a home-made primitive:
+ * SHA-256 and HMAC-SHA-256 come from the platform. On Node the synchronous
+ * node:crypto functions are used (found at run time, so the core still has no static
+ * node: import and runs wherever `crypto.subtle` does): Node's WebCrypto queues
+ * every call on the thread pool, which measured ~18k HMAC verifies/s against
+ * ~500k/s for node:crypto, and an auth check runs on every request.
  */
 
 const encoder = new TextEncoder();
+
+const nodeCrypto = (
+  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+).process?.getBuiltinModule?.('node:crypto') as typeof NodeCrypto | undefined;
 
 export function base64url(bytes: Uint8Array): string {
   let binary = '';
@@ -30,6 +39,11 @@ export function randomToken(bytes = 32): string {
 
 /** SHA-256 of a UTF-8 string, as base64url. Used for secrets at rest. */
 export async function sha256(text: string): Promise<string> {
+  if (nodeCrypto) return nodeCrypto.createHash('sha256').update(text).digest('base64url');
+  return sha256WebCrypto(text);
+}
+
+export async function sha256WebCrypto(text: string): Promise<string> {
   return base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text))));
 }
 
@@ -60,6 +74,35 @@ export interface Signer {
 }
 
 export function createSigner(secrets: readonly string[]): Signer {
+  return nodeCrypto ? createNodeSigner(nodeCrypto, secrets) : createWebCryptoSigner(secrets);
+}
+
+/** node:crypto implementation (exported for the cross-check test). */
+export function createNodeSigner(node: typeof NodeCrypto, secrets: readonly string[]): Signer {
+  const keys = secrets.map((secret) => Buffer.from(secret, 'utf8'));
+  const mac = (key: Buffer, purpose: string, message: string) =>
+    node.createHmac('sha256', key).update(`latchkey:${purpose}\0${message}`).digest();
+  return {
+    sign(purpose, message) {
+      const [current] = keys;
+      if (!current) return Promise.reject(new Error('no signing key'));
+      return Promise.resolve(mac(current, purpose, message).toString('base64url'));
+    },
+    verify(purpose, message, signature) {
+      const given = fromBase64url(signature);
+      if (!given || given.length !== 32) return Promise.resolve({ valid: false });
+      for (let i = 0; i < keys.length; i++) {
+        if (node.timingSafeEqual(mac(keys[i] as Buffer, purpose, message), given)) {
+          return Promise.resolve({ valid: true, renew: i > 0 });
+        }
+      }
+      return Promise.resolve({ valid: false });
+    },
+  };
+}
+
+/** WebCrypto implementation, for runtimes without node:crypto (exported for tests). */
+export function createWebCryptoSigner(secrets: readonly string[]): Signer {
   let keys: Promise<CryptoKey[]> | undefined;
   const loadKeys = () =>
     (keys ??= Promise.all(
