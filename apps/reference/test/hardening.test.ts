@@ -265,6 +265,17 @@ describe('login rate limits', () => {
     expect(statuses[20]).toBe(429);
   });
 
+  it('counts only failures per address: an office behind one NAT can sign in all day', async () => {
+    await using limited = await startTestServer({ LATCHKEY_LOGIN_LIMIT: '1' });
+    const { email } = await registered(limited.url);
+    for (let i = 0; i < 25; i++) {
+      const reply = await new Agent(limited.url).request('POST', '/auth/login', {
+        json: { email, password: GOOD_PASSWORD },
+      });
+      expect(reply.status).toBe(200);
+    }
+  });
+
   it('counts survive a restart (they live in the store)', async () => {
     await using first = await startTestServer({ LATCHKEY_LOGIN_LIMIT: '2' });
     const { email } = await registered(first.url);

@@ -361,6 +361,20 @@ export function describeStoreConformance(
         expect((await counter.hit(key)).consumed).toBe(1);
       });
 
+      it('takes a hit back on refund, never below zero', async () => {
+        const counter = limiter();
+        const key = unique('key');
+        await counter.hit(key);
+        await counter.hit(key);
+        await counter.refund(key);
+        expect((await counter.get(key))?.consumed).toBe(1);
+        await counter.refund(key);
+        await counter.refund(key);
+        expect((await counter.get(key))?.consumed ?? 0).toBe(0);
+        expect((await counter.hit(key)).consumed).toBe(1);
+        await counter.refund(unique('never-hit'));
+      });
+
       it('keeps separate keys and separate limiter names apart', async () => {
         const name = unique('limit');
         const a = limiter(name);

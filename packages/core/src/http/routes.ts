@@ -181,7 +181,8 @@ export function createAuthRoutes(deps: RouteDeps) {
       log({ event: 'login_failed', userId: user?.id ?? null, ip });
       throw fail('invalid_credentials');
     }
-    await accountLimiter.reset(body.email);
+    // Only failures count: a good login clears the account and takes back its address hit.
+    await Promise.all([accountLimiter.reset(body.email), addressLimiter.refund(ip ?? 'unknown')]);
     const { session, setCookie, tokenBody } = await startSession(request, connection, user.id);
     log({ event: 'login_succeeded', userId: user.id, sessionId: session.id, ip });
     const payload: UserResponse = { user: toPublicUser(user), ...tokenBody };

@@ -20,6 +20,10 @@ export function fromRateLimiterFlexible(limiter: RateLimiterAbstract): Limiter {
     async hit(key) {
       return state(await limiter.penalty(key, 1));
     },
+    async refund(key) {
+      const res = await limiter.get(key);
+      if (res !== null && res.consumedPoints > 0) await limiter.reward(key, 1);
+    },
     async reset(key) {
       await limiter.delete(key);
     },

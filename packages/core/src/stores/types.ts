@@ -94,6 +94,8 @@ export interface Limiter {
   get(key: string): Promise<LimiterState | null>;
   /** Adds one hit and returns the new state. Never rejects for being over a limit. */
   hit(key: string): Promise<LimiterState>;
+  /** Takes one hit back (never below zero), e.g. for an attempt that turned out fine. */
+  refund(key: string): Promise<void>;
   reset(key: string): Promise<void>;
 }
 
