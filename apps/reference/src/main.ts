@@ -12,19 +12,6 @@ try {
   }
   throw error;
 }
-// Until the Redis and PostgreSQL stores land, refuse rather than silently keep
-// sessions somewhere the operator did not ask for.
-if (settings.redisUrl) {
-  console.error(
-    'latchkey: invalid configuration: LATCHKEY_REDIS_URL: the Redis store is not available in this version; unset it to use SQLite',
-  );
-  process.exit(1);
-}
-if (settings.databaseUrl) {
-  console.warn(
-    'latchkey: DATABASE_URL is set but this version keeps users and sessions in SQLite only; ignoring it',
-  );
-}
 if (!settings.secrets) {
   console.warn(
     `latchkey: no LATCHKEY_SECRET set; using a development secret kept in ${settings.dataDir}/dev-secret (never do this in production)`,
@@ -33,7 +20,7 @@ if (!settings.secrets) {
 
 const server = await startReferenceServer(settings);
 console.log(
-  `latchkey: reference app (${settings.mode} mode, SQLite in ${settings.dataDir}) on ${server.url}`,
+  `latchkey: reference app (${settings.mode} mode; ${server.description}) on ${server.url}`,
 );
 
 const shutdown = (signal: string) => {

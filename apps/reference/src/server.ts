@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import {
   jsonLineLogger,
@@ -8,16 +7,17 @@ import {
   type SecurityLogger,
   type UnsafeOptions,
 } from '@latchkey/core';
-import { createSqliteStore } from '@latchkey/store-sqlite';
 import { createReferenceApp } from './app.js';
-import { createSqliteNotes } from './notes.js';
 import { loadOrCreateDevSigningKeys } from './keys.js';
 import { loadOrCreateDevSecret } from './secret.js';
+import { openStores } from './stores.js';
 
 export interface RunningServer {
   /** e.g. http://localhost:43123 */
   url: string;
   port: number;
+  /** Where users and sessions live, e.g. "users in postgres, sessions in redis". */
+  description: string;
   /** The store the server uses (tests close it to simulate an outage). */
   store: LatchkeyStore;
   close(): Promise<void>;
@@ -26,16 +26,16 @@ export interface RunningServer {
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 
 /**
- * Starts the reference app from validated settings: SQLite under the data dir,
- * the auth routes, the notes API and the SPA. `port: 0` picks a free port.
+ * Starts the reference app from validated settings: the stores the environment
+ * names (SQLite under the data dir by default), the auth routes, the notes API and
+ * the SPA. `port: 0` picks a free port.
  */
 export async function startReferenceServer(
   settings: EnvSettings,
   extra: { logger?: SecurityLogger; staticDir?: string; unsafe?: UnsafeOptions } = {},
 ): Promise<RunningServer> {
   const secrets = settings.secrets ?? [loadOrCreateDevSecret(settings.dataDir)];
-  const store = createSqliteStore({ filename: join(settings.dataDir, 'latchkey.sqlite') });
-  const notes = createSqliteNotes(store.db);
+  const { store, notes, description } = await openStores(settings);
 
   const { app, latchkey } = createReferenceApp({
     latchkey: {
@@ -79,6 +79,7 @@ export async function startReferenceServer(
   return {
     url: `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`,
     port,
+    description,
     store,
     async close() {
       clearInterval(sweep);

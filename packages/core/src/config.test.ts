@@ -116,6 +116,8 @@ describe('readEnv', () => {
     [{ PORT: 'eighty' }, /^PORT:/],
     [{ LATCHKEY_MODE: 'jwt' }, /^LATCHKEY_MODE:/],
     [{ LATCHKEY_SIGNING_KEYS: 'nope' }, /^LATCHKEY_SIGNING_KEYS:/],
+    [{ LATCHKEY_NEAR_CACHE: '30s' }, /^LATCHKEY_NEAR_CACHE: needs LATCHKEY_REDIS_URL/],
+    [{ LATCHKEY_NEAR_CACHE: 'soon', LATCHKEY_REDIS_URL: 'redis://x' }, /^LATCHKEY_NEAR_CACHE:/],
     [
       { LATCHKEY_MODE: 'token', NODE_ENV: 'production', LATCHKEY_SECRET: 'x'.repeat(32) },
       /^LATCHKEY_SIGNING_KEYS: required/,

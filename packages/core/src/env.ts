@@ -22,6 +22,8 @@ export interface EnvSettings {
   loginLimit: number;
   /** Proxies in front of the app that append to X-Forwarded-For (LATCHKEY_TRUSTED_PROXIES). */
   trustedProxies: number;
+  /** Near-cache entry lifetime in ms (LATCHKEY_NEAR_CACHE), or null when off. Needs Redis. */
+  nearCacheMs: number | null;
   /** Token mode: private signing JWKs from LATCHKEY_SIGNING_KEYS; null = none given. */
   signingKeys: SigningJwk[] | null;
 }
@@ -109,6 +111,17 @@ export function readEnv(env: Env): EnvSettings {
     .filter(Boolean);
   origins.forEach((o) => originOf('LATCHKEY_ORIGINS', o));
 
+  const nearCacheRaw = env.LATCHKEY_NEAR_CACHE?.trim() || 'off';
+  const nearCacheMs =
+    nearCacheRaw === 'off'
+      ? null
+      : durationFrom(env, 'LATCHKEY_NEAR_CACHE', 'off', { ms: 300_000, text: '5m' });
+  if (nearCacheMs !== null && !env.LATCHKEY_REDIS_URL?.trim()) {
+    throw new ConfigError(
+      'LATCHKEY_NEAR_CACHE: needs LATCHKEY_REDIS_URL (invalidation travels over Redis pub/sub)',
+    );
+  }
+
   let signingKeys: SigningJwk[] | null = null;
   const rawKeys = env.LATCHKEY_SIGNING_KEYS?.trim();
   if (rawKeys) {
@@ -143,5 +156,6 @@ export function readEnv(env: Env): EnvSettings {
     origins,
     loginLimit: integerFrom(env, 'LATCHKEY_LOGIN_LIMIT', 5, 1, 1000),
     trustedProxies: integerFrom(env, 'LATCHKEY_TRUSTED_PROXIES', 0, 0, 16),
+    nearCacheMs,
   };
 }
