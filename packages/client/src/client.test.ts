@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAuthClient, CSRF_HEADER, LatchkeyError, type PublicUser } from './index.js';
 
 interface Call {
@@ -72,6 +72,15 @@ function fakeServer(routes: Record<string, Handler> = {}) {
     },
   };
 }
+
+// Node has a real BroadcastChannel: keep these single-tab tests from talking to each other
+// (the cross-tab behaviour is tested with a fake channel in token.test.ts).
+beforeEach(() => {
+  vi.stubGlobal('BroadcastChannel', undefined);
+});
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
 
 describe('fetch() and the CSRF header', () => {
   it('attaches X-CSRF-Token on POST, PUT, PATCH and DELETE but never on GET or HEAD', async () => {

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { LatchkeyError, type AuthClient, type PublicUser } from './index.js';
 
 export interface SessionState {
-  /** `loading` until the first `GET /auth/session` answers; `error` if it could not. */
+  /** `loading` until the first answer (`start()`: refresh or session); `error` if none came. */
   status: 'loading' | 'signed-in' | 'signed-out' | 'error';
   user: PublicUser | null | undefined;
   /** Why the session could not be read (`network_error`, `store_unavailable`, …). */
@@ -15,8 +15,9 @@ export interface SessionState {
 }
 
 /**
- * Follows `client`'s user: reads the session once on mount, then re-renders on every
- * login, logout or ended session the client sees.
+ * Follows `client`'s user, in either mode: finds out who is signed in once on mount
+ * (`client.start()`), then re-renders on every login, logout or ended session the client
+ * sees, including those of other tabs.
  */
 export function useSession(client: AuthClient): SessionState {
   const user = useSyncExternalStore(client.onChange, client.getUser, client.getUser);
@@ -25,7 +26,7 @@ export function useSession(client: AuthClient): SessionState {
   const refresh = useCallback(async () => {
     setError(null);
     try {
-      await client.session();
+      await client.start();
     } catch (caught) {
       setError(
         caught instanceof LatchkeyError

@@ -63,24 +63,27 @@ export function App() {
     );
   }
 
-  if (status === 'error') {
-    return (
-      <main className="center">
-        <section className="card narrow">
-          <h1>Latchkey is unavailable right now</h1>
-          <p role="alert" className="message message-error">
-            {describeError(error)}
-          </p>
-          <button type="button" className="button primary" onClick={() => void refresh()}>
-            Try again
-          </button>
-        </section>
-      </main>
-    );
-  }
+  if (status === 'error') return <Unavailable error={error} onRetry={() => void refresh()} />;
 
   if (!user) return <SignIn notice={notice} onNotice={setNotice} />;
   return <SignedIn user={user} signOutWith={signOutWith} />;
+}
+
+/** The page shown when the server cannot be asked (config, session or refresh failed). */
+export function Unavailable({ error, onRetry }: { error: unknown; onRetry: () => void }) {
+  return (
+    <main className="center">
+      <section className="card narrow">
+        <h1>Latchkey is unavailable right now</h1>
+        <p role="alert" className="message message-error">
+          {describeError(error)}
+        </p>
+        <button type="button" className="button primary" onClick={onRetry}>
+          Try again
+        </button>
+      </section>
+    </main>
+  );
 }
 
 function SignedIn({
@@ -172,11 +175,19 @@ function SignedIn({
         {route === 'account' ? <Account user={user} /> : null}
       </main>
       <footer className="footer">
-        <p>
-          Signed in with a server-side session in an <code>HttpOnly</code>,{' '}
-          <code>SameSite=Strict</code> cookie. See{' '}
-          <a href="#/security">what page scripts can read</a>.
-        </p>
+        {auth.mode === 'token' ? (
+          <p>
+            Signed in with a short-lived access token held only in this tab&apos;s memory, renewed
+            through an <code>HttpOnly</code>, <code>SameSite=Strict</code> refresh cookie. See{' '}
+            <a href="#/security">what page scripts can read</a>.
+          </p>
+        ) : (
+          <p>
+            Signed in with a server-side session in an <code>HttpOnly</code>,{' '}
+            <code>SameSite=Strict</code> cookie. See{' '}
+            <a href="#/security">what page scripts can read</a>.
+          </p>
+        )}
       </footer>
     </div>
   );

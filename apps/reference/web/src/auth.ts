@@ -1,11 +1,33 @@
-import { createAuthClient, LatchkeyError } from '@latchkey/client';
-
-/** The page's one client: same origin, so the session cookie travels and nothing else. */
-export const auth = createAuthClient();
+import { createAuthClient, LatchkeyError, type AuthClient, type AuthMode } from '@latchkey/client';
 
 /**
- * The notes API through `auth.fetch`, so unsafe requests carry the CSRF header.
- * Throws `LatchkeyError` on any failure; `204` resolves to `undefined`.
+ * The page's one client, created by `connect()` before the app renders, in the mode the
+ * server runs in. Same origin: the session or refresh cookie travels, and in token mode the
+ * access token stays inside the client (this module never sees it).
+ */
+export let auth: AuthClient;
+
+/** Reads the server's mode from `/config.json` and creates `auth` in it. */
+export async function connect(): Promise<AuthClient> {
+  let response: Response;
+  try {
+    response = await fetch('/config.json', { cache: 'no-store', credentials: 'omit' });
+  } catch (cause) {
+    throw new LatchkeyError('network_error', 0, 'Could not reach the server.', { cause });
+  }
+  if (!response.ok) throw await LatchkeyError.fromResponse(response);
+  const { mode } = (await response.json().catch(() => ({}))) as { mode?: unknown };
+  if (mode !== 'session' && mode !== 'token') {
+    throw new LatchkeyError('internal_error', response.status, 'Unknown server mode.');
+  }
+  auth = createAuthClient({ mode: mode satisfies AuthMode });
+  return auth;
+}
+
+/**
+ * The notes API through `auth.fetch`, which adds the credential the mode needs (the CSRF
+ * header on unsafe requests, or the bearer token). Throws `LatchkeyError` on any failure;
+ * `204` resolves to `undefined`.
  */
 export async function api<T = undefined>(method: string, path: string, body?: unknown): Promise<T> {
   const init: RequestInit = { method };

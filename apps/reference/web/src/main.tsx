@@ -1,13 +1,25 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App.js';
+import { App, Unavailable } from './App.js';
+import { connect } from './auth.js';
 import './styles.css';
 
-const root = document.getElementById('root');
-if (!root) throw new Error('index.html has no #root element');
+const element = document.getElementById('root');
+if (!element) throw new Error('index.html has no #root element');
+const root = createRoot(element);
 
-createRoot(root).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
+// The client must know the server's mode (session or token) before anything renders.
+connect().then(
+  () =>
+    root.render(
+      <StrictMode>
+        <App />
+      </StrictMode>,
+    ),
+  (error: unknown) =>
+    root.render(
+      <StrictMode>
+        <Unavailable error={error} onRetry={() => window.location.reload()} />
+      </StrictMode>,
+    ),
 );

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useId, useState } from 'react';
+import { auth } from '../auth.js';
 import { findCredentials, readEverything, show, type Snapshot } from '../inspect.js';
 import { Messages, type Notice } from '../ui.js';
 
@@ -45,6 +46,7 @@ export function Security() {
 
   const findings = snapshot ? findCredentials(snapshot) : [];
   const databases = snapshot?.indexedDB;
+  const tokenMode = auth.mode === 'token';
 
   return (
     <div className="view">
@@ -52,7 +54,10 @@ export function Security() {
         <h1 tabIndex={-1}>Security</h1>
         <p className="lede">
           Below is everything that JavaScript running on this page can read from the browser — the
-          same reach an injected script (XSS) would have. Your session credential is not in it.
+          same reach an injected script (XSS) would have.{' '}
+          {tokenMode
+            ? 'Neither your access token nor your refresh token is in it.'
+            : 'Your session credential is not in it.'}
         </p>
       </div>
       <Messages notice={notice} />
@@ -64,22 +69,47 @@ export function Security() {
         <h2 id={`${id}-verdict`}>
           {snapshot === null
             ? 'Reading browser storage…'
-            : findings.length === 0
-              ? 'No session credential is readable by page scripts'
-              : `Found ${findings.join(', ')}`}
+            : findings.length > 0
+              ? `Found ${findings.join(', ')}`
+              : tokenMode
+                ? 'No access or refresh token is readable by page scripts'
+                : 'No session credential is readable by page scripts'}
         </h2>
-        <ul className="checklist">
-          <li>
-            The session cookie <code>__Host-Http-session</code> is <code>HttpOnly</code>: the
-            browser sends it with each request, but it never appears in <code>document.cookie</code>
-            .
-          </li>
-          <li>
-            The anti-forgery token lives only in the client library&apos;s memory. It is useless
-            without the cookie and is gone when the tab closes.
-          </li>
-          <li>No token, password or session id is written to Web Storage or IndexedDB.</li>
-        </ul>
+        {tokenMode ? (
+          <ul className="checklist">
+            <li>
+              The access token is only in memory: a variable inside the client library, in this tab.
+              It is never written to Web Storage, IndexedDB, a cookie, a global variable or the
+              address — the panels below show that — and it is gone when the tab closes. It expires
+              within minutes and is renewed silently.
+            </li>
+            <li>
+              The refresh token is the cookie <code>__Secure-refresh</code>: <code>HttpOnly</code>{' '}
+              and scoped to <code>Path=/auth</code>, so it never appears in{' '}
+              <code>document.cookie</code> (which is why that panel is empty) and is sent only to
+              the auth routes. It changes on every renewal.
+            </li>
+            <li>
+              Other tabs of this app receive a fresh access token in memory (a{' '}
+              <code>BroadcastChannel</code>), so only one tab renews at a time; signing out in one
+              tab signs out all of them.
+            </li>
+            <li>No token, password or session id is written to Web Storage or IndexedDB.</li>
+          </ul>
+        ) : (
+          <ul className="checklist">
+            <li>
+              The session cookie <code>__Host-Http-session</code> is <code>HttpOnly</code>: the
+              browser sends it with each request, but it never appears in{' '}
+              <code>document.cookie</code>.
+            </li>
+            <li>
+              The anti-forgery token lives only in the client library&apos;s memory. It is useless
+              without the cookie and is gone when the tab closes.
+            </li>
+            <li>No token, password or session id is written to Web Storage or IndexedDB.</li>
+          </ul>
+        )}
         <div className="actions">
           <button
             type="button"

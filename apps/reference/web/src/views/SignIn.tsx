@@ -127,19 +127,43 @@ export function SignIn({
         </section>
         <aside className="signin-aside" aria-label="About this app">
           <h2>Where your login lives</h2>
-          <ul className="checklist">
-            <li>
-              Your session is a random secret in an <code>HttpOnly</code>, <code>Secure</code>,{' '}
-              <code>SameSite=Strict</code> cookie — page scripts, including injected ones, cannot
-              read it.
-            </li>
-            <li>Nothing about your login is kept in localStorage, sessionStorage or IndexedDB.</li>
-            <li>
-              Every change is checked against a session-bound anti-forgery token, so other sites
-              cannot act for you.
-            </li>
-            <li>Sign out, or revoke any device, and the session ends on the server.</li>
-          </ul>
+          {auth.mode === 'token' ? (
+            <ul className="checklist">
+              <li>
+                Requests carry a short-lived access token that lives only in this tab&apos;s memory
+                — never in storage, a cookie or the address bar.
+              </li>
+              <li>
+                It is renewed with a random refresh token in an <code>HttpOnly</code>,{' '}
+                <code>Secure</code>, <code>SameSite=Strict</code> cookie that is only sent to{' '}
+                <code>/auth</code> and that page scripts cannot read.
+              </li>
+              <li>
+                Nothing about your login is kept in localStorage, sessionStorage or IndexedDB.
+              </li>
+              <li>
+                Other sites cannot act for you: browsers never attach the access token on their own,
+                and the refresh route refuses cross-site requests.
+              </li>
+              <li>Sign out, or revoke any device, and the refresh token ends on the server.</li>
+            </ul>
+          ) : (
+            <ul className="checklist">
+              <li>
+                Your session is a random secret in an <code>HttpOnly</code>, <code>Secure</code>,{' '}
+                <code>SameSite=Strict</code> cookie — page scripts, including injected ones, cannot
+                read it.
+              </li>
+              <li>
+                Nothing about your login is kept in localStorage, sessionStorage or IndexedDB.
+              </li>
+              <li>
+                Every change is checked against a session-bound anti-forgery token, so other sites
+                cannot act for you.
+              </li>
+              <li>Sign out, or revoke any device, and the session ends on the server.</li>
+            </ul>
+          )}
         </aside>
       </div>
     </main>
