@@ -58,7 +58,6 @@ export const CONTENDERS: Contender[] = [
     credential: 'latchkey-session',
     group: 'latchkey',
   },
-  // --- Placeholders: the lead adds these server scripts as the features land. ---
   {
     id: 'latchkey-redis',
     label: 'Latchkey session, Redis',
@@ -66,7 +65,6 @@ export const CONTENDERS: Contender[] = [
     credential: 'latchkey-session',
     group: 'latchkey',
     redis: true,
-    pending: 'Latchkey session mode on @latchkey/store-redis',
   },
   {
     id: 'latchkey-redis-near-cache',
@@ -75,7 +73,6 @@ export const CONTENDERS: Contender[] = [
     credential: 'latchkey-session',
     group: 'latchkey',
     redis: true,
-    pending: 'Latchkey session mode on Redis behind withNearCache',
   },
   {
     id: 'latchkey-postgres',
@@ -83,7 +80,6 @@ export const CONTENDERS: Contender[] = [
     server: 'servers/latchkey-postgres.ts',
     credential: 'latchkey-session',
     group: 'latchkey',
-    pending: 'Latchkey session mode on @latchkey/store-postgres',
   },
   {
     id: 'latchkey-token',
@@ -91,8 +87,6 @@ export const CONTENDERS: Contender[] = [
     server: 'servers/latchkey-token.ts',
     credential: 'latchkey-token',
     group: 'latchkey',
-    // Give it token.accessTtl '1h': a full run outlives the default 10 minutes.
-    pending: 'Latchkey token mode: /me verifies the EdDSA access JWT',
   },
   // --- Peers (bench/package.json devDependencies). ---
   {

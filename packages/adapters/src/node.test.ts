@@ -21,7 +21,7 @@ describe('toNodeListener', () => {
           return latchkey.handle(request, connection);
         const auth = await latchkey.authenticate(request, connection);
         if (!auth.ok) return latchkey.errorResponse(auth.error);
-        return latchkey.secure(Response.json({ id: auth.userId }));
+        return latchkey.json({ id: auth.userId }, { setCookies: auth.setCookies });
       }),
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -30,6 +30,15 @@ describe('resolveConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('lets argon2id use one core less than the machine has, at least one', async () => {
+    const { availableParallelism } = await import('node:os');
+    expect(resolveConfig(base()).hashConcurrency).toBe(Math.max(1, availableParallelism() - 1));
+    expect(resolveConfig({ ...base(), password: { hashConcurrency: 3 } }).hashConcurrency).toBe(3);
+    expect(() => resolveConfig({ ...base(), password: { hashConcurrency: 0 } })).toThrow(
+      /^password\.hashConcurrency/,
+    );
+  });
+
   it('caps the touch interval at half the idle timeout so an active session never lapses', () => {
     const config = resolveConfig({
       ...base(),

@@ -46,6 +46,13 @@ export interface PasswordOptions {
   minLength?: number;
   /** Maximum length in characters. @default 128 */
   maxLength?: number;
+  /**
+   * Most argon2id computations (sign-up, login, password change) running at once;
+   * more wait in line. Leaving a core free keeps authenticated requests fast while a
+   * login storm runs, and bounds hashing memory to this × 19 MiB.
+   * @default one less than the available cores, at least 1
+   */
+  hashConcurrency?: number;
 }
 
 export interface RateLimitOptions {
@@ -138,6 +145,7 @@ export interface LatchkeyConfig {
   readonly touchIntervalMs: number;
   readonly passwordMinLength: number;
   readonly passwordMaxLength: number;
+  readonly hashConcurrency: number;
   readonly loginLimit: number;
   readonly addressLimit: number;
   readonly rateLimitWindowMs: number;
@@ -177,6 +185,19 @@ function duration(key: string, value: Duration | undefined, fallback: Duration):
     );
   }
   return ms;
+}
+
+/** One less than the cores this process may use (Node's availableParallelism), at least 1. */
+function defaultHashConcurrency(): number {
+  const os = (
+    globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+  ).process?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
+  const cores =
+    os?.availableParallelism?.() ??
+    (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+      ?.hardwareConcurrency ??
+    2;
+  return Math.max(1, cores - 1);
 }
 
 function integer(
@@ -297,6 +318,13 @@ export function resolveConfig(options: LatchkeyOptions): LatchkeyConfig {
     8,
     passwordMaxLength,
   );
+  const hashConcurrency = integer(
+    'password.hashConcurrency',
+    options.password?.hashConcurrency,
+    defaultHashConcurrency(),
+    1,
+    256,
+  );
   const loginLimit = integer('rateLimit.loginLimit', options.rateLimit?.loginLimit, 5, 1, 1000);
   const addressLimit = integer(
     'rateLimit.addressLimit',
@@ -341,6 +369,7 @@ export function resolveConfig(options: LatchkeyOptions): LatchkeyConfig {
     touchIntervalMs,
     passwordMinLength,
     passwordMaxLength,
+    hashConcurrency,
     loginLimit,
     addressLimit,
     rateLimitWindowMs,

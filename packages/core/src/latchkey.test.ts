@@ -121,6 +121,40 @@ describe('createLatchkey', () => {
   });
 });
 
+describe("answering the app's own routes", () => {
+  it('json() carries the security headers, the status and every cookie to set', async () => {
+    const latchkey = setup();
+    const plain = latchkey.json({ id: 'u1' });
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(plain.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(plain.headers.get('x-frame-options')).toBe('DENY');
+    expect(plain.headers.get('strict-transport-security')).toMatch(
+      /^max-age=\d+; includeSubDomains$/,
+    );
+    expect(await plain.json()).toEqual({ id: 'u1' });
+
+    const withCookies = latchkey.json(
+      { ok: true },
+      { status: 201, setCookies: ['a=1; Path=/', 'b=2; Path=/'] },
+    );
+    expect(withCookies.status).toBe(201);
+    expect(withCookies.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+    expect(withCookies.headers.get('x-content-type-options')).toBe('nosniff');
+    // Cookies for one response never leak into the next.
+    expect(latchkey.json({}).headers.getSetCookie()).toEqual([]);
+  });
+
+  it('secure() adds the headers to any response and keeps those the app set', () => {
+    const latchkey = setup();
+    const response = latchkey.secure(
+      new Response('hi', { headers: { 'content-security-policy': "default-src 'none'" } }),
+    );
+    expect(response.headers.get('content-security-policy')).toBe("default-src 'none'");
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+  });
+});
+
 describe('client addresses behind proxies', () => {
   const register = (latchkey: ReturnType<typeof createLatchkey>, xff: string) =>
     latchkey.handle(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkPasswordPolicy,
+  createPasswordHasher,
   hashPassword,
   verifyAgainstDummy,
   verifyPassword,
@@ -53,5 +54,34 @@ describe('argon2id hashing', () => {
 
   it('spends a real verification for unknown accounts', async () => {
     expect(await verifyAgainstDummy('anything at all here')).toBe(false);
+  });
+});
+
+describe('createPasswordHasher', () => {
+  it('runs at most `concurrency` computations; the rest wait in line and all finish', async () => {
+    const hasher = createPasswordHasher(2);
+    const pending = ['one', 'two', 'three', 'four', 'five'].map((word) =>
+      hasher.hash(`${word} correct horse battery staple`),
+    );
+    expect(hasher.waiting).toBe(3);
+    const [first] = await Promise.race(pending.map((p) => p.then((h) => [h])));
+    expect(first).toMatch(/^\$argon2id\$/);
+    expect(hasher.waiting).toBeLessThanOrEqual(2);
+    const hashes = await Promise.all(pending);
+    expect(hasher.waiting).toBe(0);
+    expect(await hasher.verify(hashes[4] as string, 'five correct horse battery staple')).toBe(
+      true,
+    );
+    expect(await hasher.verifyAgainstDummy('nobody')).toBe(false);
+  });
+
+  it('frees the slot when a computation fails', async () => {
+    const hasher = createPasswordHasher(1);
+    const results = await Promise.all([
+      hasher.verify('not-a-hash', 'x'),
+      hasher.verify('still-not-a-hash', 'y'),
+    ]);
+    expect(results).toEqual([false, false]);
+    expect(await hasher.hash('correct horse battery staple')).toMatch(/^\$argon2id\$/);
   });
 });

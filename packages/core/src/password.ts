@@ -38,6 +38,46 @@ export async function verifyAgainstDummy(password: string): Promise<false> {
   return false;
 }
 
+/** argon2id work for one Latchkey instance, at most `concurrency` computations at a time. */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(passwordHash: string, password: string): Promise<boolean>;
+  verifyAgainstDummy(password: string): Promise<false>;
+  /** Computations waiting for a slot right now. */
+  readonly waiting: number;
+}
+
+/**
+ * Puts the argon2id calls in line so that at most `concurrency` run at once. The
+ * libuv pool would otherwise run four (its default size) on however many cores the
+ * machine has, and on a small machine a burst of logins then starves the event loop
+ * that serves every other request. Waiting costs no CPU and blocks nothing.
+ */
+export function createPasswordHasher(concurrency: number): PasswordHasher {
+  let running = 0;
+  const queue: (() => void)[] = [];
+  const limited = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (running >= concurrency) await new Promise<void>((resolve) => queue.push(resolve));
+    else running++;
+    try {
+      return await work();
+    } finally {
+      // Hand the slot straight to the next in line, or free it.
+      const next = queue.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+  return {
+    hash: (password) => limited(() => hashPassword(password)),
+    verify: (passwordHash, password) => limited(() => verifyPassword(passwordHash, password)),
+    verifyAgainstDummy: (password) => limited(() => verifyAgainstDummy(password)),
+    get waiting() {
+      return queue.length;
+    },
+  };
+}
+
 // ~49k passwords from breach corpora (zxcvbn-ts common list), lower-cased.
 let commonPasswords: Set<string> | undefined;
 function isCommonPassword(password: string): boolean {

@@ -74,6 +74,34 @@ describe('createSqliteStore', () => {
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
   });
 
+  it('holds the file exclusively by default: a second store on it fails with a clear error', async () => {
+    const first = openStore();
+    await first.users.createUser(user);
+    expect(first.db.pragma('locking_mode', { simple: true })).toBe('exclusive');
+    expect(() => createSqliteStore({ filename, busyTimeoutMs: 50 })).toThrow(
+      /in use by another process or connection \(the store holds it exclusively/,
+    );
+    // The holder is unaffected.
+    expect(await first.users.getUserById(user.id)).toEqual(user);
+  });
+
+  it("with exclusive: false, two connections share the file and see each other's writes", async () => {
+    const first = createSqliteStore({ filename, exclusive: false });
+    open.push(first);
+    const second = createSqliteStore({ filename, exclusive: false });
+    open.push(second);
+    expect(first.db.pragma('locking_mode', { simple: true })).toBe('normal');
+    await first.users.createUser(user);
+    expect(await second.users.getUserById(user.id)).toEqual(user);
+  });
+
+  it('sets the page cache size and refuses a nonsense one', () => {
+    const store = createSqliteStore({ filename, cacheSizeMiB: 8 });
+    open.push(store);
+    expect(store.db.pragma('cache_size', { simple: true })).toBe(-8192);
+    expect(() => createSqliteStore({ filename, cacheSizeMiB: 0 })).toThrow(/cacheSizeMiB/);
+  });
+
   it('keeps data across re-opening and does not re-run migrations', async () => {
     const first = openStore();
     await first.users.createUser(user);

@@ -4,12 +4,7 @@ import { fail, type LatchkeyError } from '../errors.js';
 import type { AuthResult, ConnectionInfo } from '../latchkey.js';
 import { REFRESH_COOKIE, SESSION_COOKIE, toPublicUser } from '../latchkey.js';
 import type { SecurityEvent } from '../log.js';
-import {
-  checkPasswordPolicy,
-  hashPassword,
-  verifyAgainstDummy,
-  verifyPassword,
-} from '../password.js';
+import { checkPasswordPolicy, createPasswordHasher } from '../password.js';
 import type { ClientInfo, SessionStrategy } from '../session.js';
 import type { LatchkeyStore, Limiter, SessionRecord } from '../stores/types.js';
 import type { AccessTokens } from '../token/access.js';
@@ -47,6 +42,7 @@ export function createAuthRoutes(deps: RouteDeps) {
   const { config, store, sessions, tokens, log, authenticate, refuseCrossOrigin, clientInfo } =
     deps;
   const { credentialCookie } = deps;
+  const passwords = createPasswordHasher(config.hashConcurrency);
   const cookieName = tokens ? REFRESH_COOKIE : SESSION_COOKIE;
   const accountLimiter = store.rateLimits.createLimiter({
     name: 'login-account',
@@ -144,7 +140,7 @@ export function createAuthRoutes(deps: RouteDeps) {
       id: crypto.randomUUID(),
       email: body.email,
       name: body.name ?? null,
-      passwordHash: await hashPassword(body.password),
+      passwordHash: await passwords.hash(body.password),
       createdAt: config.now(),
     };
     if (!(await store.users.createUser(user))) {
@@ -175,8 +171,8 @@ export function createAuthRoutes(deps: RouteDeps) {
 
     const user = await store.users.getUserByEmail(body.email);
     const valid = user
-      ? await verifyPassword(user.passwordHash, body.password)
-      : await verifyAgainstDummy(body.password);
+      ? await passwords.verify(user.passwordHash, body.password)
+      : await passwords.verifyAgainstDummy(body.password);
     if (!user || !valid) {
       log({ event: 'login_failed', userId: user?.id ?? null, ip });
       throw fail('invalid_credentials');
@@ -295,13 +291,13 @@ export function createAuthRoutes(deps: RouteDeps) {
       log({ event: 'login_locked', scope: 'account', userId: user.id, ip });
       throw rateLimited(over.msBeforeNext);
     }
-    if (!(await verifyPassword(user.passwordHash, body.currentPassword))) {
+    if (!(await passwords.verify(user.passwordHash, body.currentPassword))) {
       log({ event: 'password_change_failed', userId: user.id, ip });
       throw fail('invalid_credentials');
     }
     await accountLimiter.reset(user.email);
     policyCheck(body.newPassword, user.email);
-    await store.users.setPasswordHash(user.id, await hashPassword(body.newPassword));
+    await store.users.setPasswordHash(user.id, await passwords.hash(body.newPassword));
     // Every other device is signed out; this one continues under a fresh id (token
     // mode: a fresh refresh family, for which the client refreshes).
     const revoked = await store.sessions.deleteUserSessions(user.id);

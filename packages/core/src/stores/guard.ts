@@ -9,11 +9,15 @@ import type { LatchkeyStore, Limiter } from './types.js';
  * message may quote SQL or a connection string).
  */
 export function failClosed<T extends object>(target: T, area: string, logger?: SecurityLogger): T {
+  // One wrapper per method, made on first use: this sits on every request's path.
+  const wrappers = new Map<PropertyKey, { of: unknown; wrapper: unknown }>();
   return new Proxy(target, {
     get(obj, property, receiver) {
       const value: unknown = Reflect.get(obj, property, receiver);
       if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
+      const cached = wrappers.get(property);
+      if (cached?.of === value) return cached.wrapper;
+      const wrapper = async (...args: unknown[]) => {
         try {
           return await (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
         } catch (error) {
@@ -27,6 +31,8 @@ export function failClosed<T extends object>(target: T, area: string, logger?: S
           throw fail('store_unavailable', { cause: error });
         }
       };
+      wrappers.set(property, { of: value, wrapper });
+      return wrapper;
     },
   });
 }
