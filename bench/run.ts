@@ -188,7 +188,12 @@ async function throughputRounds(redisVersion: string | null) {
   }
 
   log(`starting ${available.length} servers`);
-  const lives = await Promise.all(available.map((c) => startContender(c, redisVersion)));
+  // allSettled: when one server fails to start, the others must have finished starting
+  // (and be in `servers`) before cleanup() stops them, or they outlive the run.
+  const started = await Promise.allSettled(available.map((c) => startContender(c, redisVersion)));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  const lives = started.map((s) => (s as PromiseFulfilledResult<Live>).value);
   const bare = lives.find((l) => l.contender.id === BARE_NODE)!;
   const others = lives.filter((l) => l !== bare);
 

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as prettier from 'prettier';
 import type { BenchResults, ContenderResult, LookupBackend } from './types.js';
@@ -11,6 +11,47 @@ const mb = (bytes: number | null) => (bytes === null ? '–' : `${fmt(bytes / 2 
 const escapeXml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const cell = (text: string) => text.replace(/\|/g, '\\|');
+
+/** Figures measured before the hot-path work (bench/baseline.json), kept to show its effect. */
+interface Baseline {
+  description: string;
+  changes: string[];
+  contenders: Record<string, { rps: number; ratioToBare: number }>;
+  targets: Record<string, string>;
+}
+
+const BASELINE_FILE = new URL('../baseline.json', import.meta.url);
+
+function baselineSection(r: BenchResults): string {
+  if (!existsSync(BASELINE_FILE)) return '';
+  const base = JSON.parse(readFileSync(BASELINE_FILE, 'utf8')) as Baseline;
+  const rows = r.contenders.flatMap((c) => {
+    const before = base.contenders[c.id];
+    if (!before || c.status !== 'measured') return [];
+    return [
+      `| ${cell(c.label)} | ${fmt(before.rps)} req/s, ${before.ratioToBare.toFixed(2)}× | ${fmt(c.rps)} req/s, ${c.ratioToBare.toFixed(2)}× |`,
+    ];
+  });
+  const targetRows = r.targets.map(
+    (t) => `| ${cell(t.target)} | ${cell(base.targets[t.target] ?? '–')} | ${cell(t.measured)} |`,
+  );
+  return `## Hot-path changes and their measured effect
+
+${base.description}
+
+${base.changes.map((c) => `- ${c}`).join('\n')}
+
+| Latchkey contender | before (req/s, × bare node:http) | this run |
+| --- | ---: | ---: |
+${rows.join('\n')}
+
+| Target | before | this run |
+| --- | --- | --- |
+${targetRows.join('\n')}
+
+Ratios are comparable across runs (each is taken inside its own round); req/s are not, since the machine's speed drifts from run to run (see the drift table above).
+`;
+}
 
 const COLORS = { bare: '#8a8f98', latchkey: '#0f8a6b', peer: '#4a78c2' } as const;
 
@@ -203,6 +244,7 @@ Bare node:http at the start and end of each round, showing how much the machine 
 | ---: | ---: | ---: | ---: | --- |
 ${roundRows.join('\n')}
 
+${baselineSection(r)}
 ## Login at the configured argon2id cost
 
 Latchkey on SQLite, \`POST /auth/login\` with a correct password (argon2id m = 19 MiB, t = 2, p = 1 on the libuv pool, then the rate-limit counters and a new session row written with \`synchronous = FULL\`, on the event loop). The login limit is raised (\`rateLimit: { loginLimit: 1000, addressLimit: 1_000_000 }\`) so rate limiting does not interfere.
@@ -247,7 +289,7 @@ ${profileSections.length > 0 ? `\n## CPU profiles (\`--profile\`)\n\n${profileSe
 - Each contender is its own Node process on 127.0.0.1 (one event loop, no cluster), started with \`node --import tsx\` from a script in \`bench/servers/\`. Before it is timed, the harness gets a credential through the contender's own API (Latchkey and better-auth: a real sign-up; express-session and iron-session: a login route that sets the session; the JWT contenders: a signed token), checks that \`/me\` answers 200 with the right id, and that \`/me\` without the credential answers 401.
 - Load: autocannon ${r.versions.autocannon} in the harness process, 50 keep-alive connections. Each contender gets a ${plan.warmup} s warm-up, then ${plan.rounds} rounds of ${plan.duration} s each. In every round bare node:http runs first and last and every other contender runs once in between (the order rotates from round to round).
 - **autocannon shares the ${machine.cores} cores with the server under test**, and other engineers' test runs shared the machine too. Absolute req/s are therefore far below what this code does on a dedicated machine with a separate load generator; only ratios taken within one round are meaningful, which is why every comparison here is one.
-- Contenders are configured as their own documentation or the typical tutorial shows: express-session with \`resave: false, saveUninitialized: false\` (MemoryStore, then connect-redis on the shared Redis under a private prefix that is deleted afterwards); iron-session with \`getIronSession(req, res, options)\` in node:http; better-auth with email and password on a better-sqlite3 file, migrated by its own \`getMigrations\`, \`auth.api.getSession({ headers })\` per request; jsonwebtoken \`jwt.verify(token, process.env.JWT_SECRET, cb)\` with the string secret in node:http; jose \`jwtVerify\` of an Ed25519 JWT with a \`KeyObject\` in node:http. Latchkey is mounted in node:http with \`toNodeListener\` as its README shows, answering through \`latchkey.secure()\` (its security headers).
+- Contenders are configured as their own documentation or the typical tutorial shows: express-session with \`resave: false, saveUninitialized: false\` (MemoryStore, then connect-redis on the shared Redis under a private prefix that is deleted afterwards); iron-session with \`getIronSession(req, res, options)\` in node:http; better-auth with email and password on a better-sqlite3 file, migrated by its own \`getMigrations\`, \`auth.api.getSession({ headers })\` per request; jsonwebtoken \`jwt.verify(token, process.env.JWT_SECRET, cb)\` with the string secret in node:http; jose \`jwtVerify\` of an Ed25519 JWT with a \`KeyObject\` in node:http. Latchkey is mounted in node:http with \`toNodeListener\` as its README shows, answering through \`latchkey.json()\` (the JSON answer with its security headers).
 
 ## What limits each number
 

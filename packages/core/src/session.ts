@@ -41,7 +41,8 @@ export function createSessionStrategy(
   /** What the credential is for: a session cookie, or a token-mode refresh cookie. */
   purpose: 'session' | 'refresh' = 'session',
 ): SessionStrategy {
-  const codec = createCredentialCodec(signer, purpose);
+  // Session cookies come back on every request: remember the ones that verified.
+  const codec = createCredentialCodec(signer, purpose, { cacheEntries: 10_000 });
 
   return {
     async create(userId, client) {
@@ -73,7 +74,7 @@ export function createSessionStrategy(
       const { id, secret } = decoded;
 
       const session = await store.sessions.getSession(id);
-      if (!session || !constantTimeEqual(session.secretHash, await sha256(secret))) {
+      if (!session || !constantTimeEqual(session.secretHash, decoded.secretHash)) {
         return { ok: false, reason: 'invalid' };
       }
       const now = config.now();

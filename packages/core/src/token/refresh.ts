@@ -39,7 +39,7 @@ export function createRefreshStrategy(
       const decoded = await codec.decode(cookie);
       if (!decoded) return { ok: false, reason: 'invalid' };
       let family = await store.sessions.getSession(decoded.id);
-      const presented = await sha256(decoded.secret);
+      const presented = decoded.secretHash;
 
       for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS && family; attempt++) {
         const now = config.now();
@@ -85,7 +85,7 @@ export function createRefreshStrategy(
       if (!decoded) return null;
       const family = await store.sessions.getSession(decoded.id);
       if (!family) return null;
-      const presented = await sha256(decoded.secret);
+      const presented = decoded.secretHash;
       const known =
         constantTimeEqual(presented, family.secretHash) ||
         (family.previousSecretHash !== null &&
