@@ -18,7 +18,13 @@ if (!settings.secrets) {
   );
 }
 
-const server = await startReferenceServer(settings);
+// A store that cannot be opened, a port in use: one line for the operator, no stack.
+const server = await startReferenceServer(settings).catch((error: unknown) => {
+  console.error(
+    `latchkey: cannot start: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  process.exit(1);
+});
 console.log(
   `latchkey: reference app (${settings.mode} mode; ${server.description}) on ${server.url}`,
 );
