@@ -4,8 +4,10 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import { RateLimiterSQLite } from 'rate-limiter-flexible';
 import {
+  createLocalInvalidationBus,
   fromRateLimiterFlexible,
   rateLimiterFlexibleOptions,
+  withNearCache,
   type LatchkeyStore,
   type SessionRecord,
   type SessionRotation,
@@ -24,6 +26,7 @@ export type SqliteStoreOptions = ({ filename: string } | { database: Database })
   busyTimeoutMs?: number;
   exclusive?: boolean;
   cacheSizeMiB?: number;
+  memoryCache?: false | { maxEntries?: number; maxAgeMs?: number };
 };
 
 const RATE_LIMIT_TABLE = 'latchkey_rate_limits';
@@ -142,6 +145,13 @@ function openFile(filename: string): Database {
  * @param options.cacheSizeMiB SQLite's page cache for this connection. Session lookups
  *   touch a few pages each; a cache holding the active sessions' pages keeps lookup
  *   time flat as the table grows to millions of rows. @default 64
+ * @param options.memoryCache Sessions and users read recently, kept in process memory
+ *   (`withNearCache` over an in-process channel). Coherent because with `exclusive`
+ *   every write goes through this store, which evicts what it changes; entries whose
+ *   idle or absolute expiry has come are never served. Change Latchkey's tables only
+ *   through the store: a row changed with raw SQL on `db` may be served stale for up
+ *   to `maxAgeMs`. Off (and refused) without `exclusive`.
+ *   @default { maxEntries: 50000, maxAgeMs: 30000 } when exclusive
  */
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
@@ -149,6 +159,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     throw new TypeError(`busyTimeoutMs must be a non-negative integer, got ${busyTimeoutMs}`);
   }
   const exclusive = options.exclusive ?? true;
+  if (options.memoryCache && !exclusive) {
+    throw new TypeError('memoryCache needs exclusive: another process could change rows under it');
+  }
   const cacheSizeMiB = options.cacheSizeMiB ?? 64;
   if (!Number.isSafeInteger(cacheSizeMiB) || cacheSizeMiB < 1) {
     throw new TypeError(`cacheSizeMiB must be a positive integer, got ${cacheSizeMiB}`);
@@ -231,9 +244,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ),
   };
 
-  return {
+  const store: LatchkeyStore = {
     name: 'sqlite',
-    db,
     users: {
       createUser: (user) => call(() => sql.insertUser.run(user).changes === 1),
       getUserByEmail: (email) => call(() => sql.userByEmail.get(email) ?? null),
@@ -288,4 +300,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         if (db.open) db.close();
       }),
   };
+  if (!exclusive || options.memoryCache === false) return { ...store, db };
+  const cached = withNearCache(store, createLocalInvalidationBus().channel(), {
+    maxEntries: options.memoryCache?.maxEntries ?? 50_000,
+    maxAgeMs: options.memoryCache?.maxAgeMs ?? 30_000,
+  });
+  return { ...cached, name: 'sqlite', db };
 }

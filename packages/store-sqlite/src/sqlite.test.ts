@@ -23,6 +23,18 @@ describeStoreConformance('sqlite', async () => {
   };
 });
 
+describeStoreConformance('sqlite, shared file (exclusive: false, no memory cache)', async () => {
+  const dir = await tempDir();
+  const store = createSqliteStore({ filename: join(dir, 'latchkey.sqlite'), exclusive: false });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
 const user: UserRecord = {
   id: 'user-1',
   email: 'ada@example.test',
@@ -93,6 +105,47 @@ describe('createSqliteStore', () => {
     expect(first.db.pragma('locking_mode', { simple: true })).toBe('normal');
     await first.users.createUser(user);
     expect(await second.users.getUserById(user.id)).toEqual(user);
+  });
+
+  it('serves recently read sessions and users from memory and evicts what it changes', async () => {
+    const store = openStore();
+    const now = Date.now();
+    // Only live sessions are served from memory.
+    const live = { ...session, idleExpiresAt: now + 60_000, expiresAt: now + 3_600_000 };
+    await store.users.createUser(user);
+    await store.sessions.createSession(live);
+    // Read once so both are cached, then change the rows behind the store's back.
+    expect(await store.sessions.getSession(session.id)).toEqual(live);
+    expect(await store.users.getUserById(user.id)).toEqual(user);
+    store.db.prepare('UPDATE latchkey_sessions SET ip = ?').run('198.51.100.1');
+    store.db.prepare('UPDATE latchkey_users SET name = ?').run('Changed');
+    expect((await store.sessions.getSession(session.id))?.ip).toBe(live.ip);
+    expect((await store.users.getUserById(user.id))?.name).toBe('Ada');
+    // A change made through the store is seen at once.
+    await store.users.setPasswordHash(user.id, '$argon2id$new');
+    expect(await store.users.getUserById(user.id)).toMatchObject({
+      name: 'Changed',
+      passwordHash: '$argon2id$new',
+    });
+    expect(await store.sessions.deleteSession(session.id)).toBe(true);
+    expect(await store.sessions.getSession(session.id)).toBeNull();
+    // Copies: a caller mutating what it got does not change what the next one gets.
+    await store.sessions.createSession(live);
+    const first = await store.sessions.getSession(session.id);
+    if (first) first.userAgent = 'mutated';
+    expect((await store.sessions.getSession(session.id))?.userAgent).toBe(session.userAgent);
+  });
+
+  it('reads every time with memoryCache: false, and refuses a cache without exclusive', async () => {
+    const store = createSqliteStore({ filename, memoryCache: false });
+    open.push(store);
+    await store.users.createUser(user);
+    expect((await store.users.getUserById(user.id))?.name).toBe('Ada');
+    store.db.prepare('UPDATE latchkey_users SET name = ?').run('Changed');
+    expect((await store.users.getUserById(user.id))?.name).toBe('Changed');
+    expect(() =>
+      createSqliteStore({ filename: join(dir, 'other.sqlite'), exclusive: false, memoryCache: {} }),
+    ).toThrow(/memoryCache needs exclusive/);
   });
 
   it('sets the page cache size and refuses a nonsense one', () => {
