@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (full, ≈ 8 minutes) or `npm run bench -- --quick` (< 3 minutes).
+ * `npm run bench` (full, ≈ 10 minutes) or `npm run bench -- --quick` (< 3 minutes).
  *
  * Starts every contender in bench/contenders.ts as its own process on 127.0.0.1, gets a
  * credential through its own API, checks that /me really authenticates, then drives
