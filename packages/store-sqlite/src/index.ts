@@ -20,6 +20,12 @@ export type { Database as SqliteDatabase };
 export interface SqliteStore extends LatchkeyStore {
   /** The open connection: an app may keep its own tables in the same file (see `applyMigrations`). */
   readonly db: Database;
+  /**
+   * Drops every session and user held in memory (see `memoryCache`). Call it after
+   * changing Latchkey's tables with your own SQL on `db` (deleting a user, say), so
+   * the change is seen by the next request instead of up to `maxAgeMs` later.
+   */
+  clearMemoryCache(): void;
 }
 
 export type SqliteStoreOptions = ({ filename: string } | { database: Database }) & {
@@ -149,8 +155,9 @@ function openFile(filename: string): Database {
  *   (`withNearCache` over an in-process channel). Coherent because with `exclusive`
  *   every write goes through this store, which evicts what it changes; entries whose
  *   idle or absolute expiry has come are never served. Change Latchkey's tables only
- *   through the store: a row changed with raw SQL on `db` may be served stale for up
- *   to `maxAgeMs`. Off (and refused) without `exclusive`.
+ *   through the store, or call `clearMemoryCache()` after your own SQL on them: a row
+ *   changed with raw SQL on `db` is otherwise served stale for up to `maxAgeMs`. Off
+ *   (and refused) without `exclusive`.
  *   @default { maxEntries: 50000, maxAgeMs: 30000 } when exclusive
  */
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
@@ -300,10 +307,22 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         if (db.open) db.close();
       }),
   };
-  if (!exclusive || options.memoryCache === false) return { ...store, db };
-  const cached = withNearCache(store, createLocalInvalidationBus().channel(), {
+  if (!exclusive || options.memoryCache === false) {
+    return { ...store, db, clearMemoryCache: () => undefined };
+  }
+  const bus = createLocalInvalidationBus();
+  const cached = withNearCache(store, bus.channel(), {
     maxEntries: options.memoryCache?.maxEntries ?? 50_000,
     maxAgeMs: options.memoryCache?.maxAgeMs ?? 30_000,
   });
-  return { ...cached, name: 'sqlite', db };
+  return {
+    ...cached,
+    name: 'sqlite',
+    db,
+    clearMemoryCache() {
+      // A channel that goes down and comes back flushes the cache (its reset signal).
+      bus.setHealthy(false);
+      bus.setHealthy(true);
+    },
+  };
 }

@@ -127,6 +127,16 @@ describe('createSqliteStore', () => {
       name: 'Changed',
       passwordHash: '$argon2id$new',
     });
+    // Your own SQL (deleting the user cascades to the session), then clearMemoryCache().
+    expect(await store.sessions.getSession(session.id)).not.toBeNull(); // cached again
+    store.db.prepare('DELETE FROM latchkey_users WHERE id = ?').run(user.id);
+    expect(await store.sessions.getSession(session.id)).not.toBeNull();
+    store.clearMemoryCache();
+    expect(await store.sessions.getSession(session.id)).toBeNull();
+    expect(await store.users.getUserById(user.id)).toBeNull();
+    await store.users.createUser(user);
+    await store.sessions.createSession(live);
+    expect(await store.sessions.getSession(session.id)).toEqual(live);
     expect(await store.sessions.deleteSession(session.id)).toBe(true);
     expect(await store.sessions.getSession(session.id)).toBeNull();
     // Copies: a caller mutating what it got does not change what the next one gets.
