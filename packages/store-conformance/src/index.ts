@@ -1,52 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LatchkeyStore, SessionRecord, UserRecord } from '@latchkey/core';
+import { HOUR, MINUTE, newSession, newUser, unique } from './fixtures.js';
+
+export * from './fixtures.js';
 
 /** What a store's test file hands the suite: a fresh store and how to dispose of it. */
 export interface StoreUnderTest {
   store: LatchkeyStore;
   cleanup: () => Promise<void>;
-}
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-
-/**
- * Every id, email, key and limiter name is unique per test: a Redis or PostgreSQL
- * backend may be shared by test files running in parallel and keep earlier runs' rows.
- */
-const unique = (prefix: string): string => `${prefix}-${crypto.randomUUID()}`;
-
-function newUser(overrides: Partial<UserRecord> = {}): UserRecord {
-  return {
-    id: unique('user'),
-    email: `${unique('person')}@example.test`,
-    name: 'Ada Lovelace',
-    passwordHash: `$argon2id$v=19$m=19456,t=2,p=1$${unique('salt')}`,
-    createdAt: Date.now(),
-    ...overrides,
-  };
-}
-
-/**
- * Times are real ones (around `Date.now()`), so a backend that also sets native
- * expiry (a Redis TTL) keeps a live session alive for the length of the test.
- */
-function newSession(userId: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
-  const now = Date.now();
-  return {
-    id: unique('session'),
-    userId,
-    secretHash: unique('hash'),
-    previousSecretHash: null,
-    rotatedAt: null,
-    createdAt: now,
-    lastSeenAt: now,
-    idleExpiresAt: now + 30 * MINUTE,
-    expiresAt: now + 12 * HOUR,
-    userAgent: 'Mozilla/5.0 (conformance)',
-    ip: '203.0.113.7',
-    ...overrides,
-  };
 }
 
 /**

@@ -4,6 +4,16 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionRecord, UserRecord } from '@latchkey/core';
 import { createRedisStore, type RedisStore } from '../src/index.js';
+import {
+  expectAllRejectedInBound,
+  newSession as sampleSession,
+  newUser as sampleUser,
+  runAll,
+} from '@latchkey/store-conformance';
+// The fixtures' nullable fields as these tests had them; a fixed 60-minute lifetime.
+const newUser = () => sampleUser({ name: 'Fault' });
+const newSession = (userId: string) =>
+  sampleSession(userId, { userAgent: null, ip: null, expiresAt: Date.now() + 60 * MINUTE });
 
 /*
  * Fault tests on a PRIVATE redis-server started on a free port and killed here; the
@@ -57,33 +67,6 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
   await exited;
 }
 
-function newUser(): UserRecord {
-  return {
-    id: `user-${crypto.randomUUID()}`,
-    email: `${crypto.randomUUID()}@example.test`,
-    name: 'Fault',
-    passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
-    createdAt: Date.now(),
-  };
-}
-
-function newSession(userId: string): SessionRecord {
-  const now = Date.now();
-  return {
-    id: `session-${crypto.randomUUID()}`,
-    userId,
-    secretHash: `hash-${crypto.randomUUID()}`,
-    previousSecretHash: null,
-    rotatedAt: null,
-    createdAt: now,
-    lastSeenAt: now,
-    idleExpiresAt: now + 30 * MINUTE,
-    expiresAt: now + 60 * MINUTE,
-    userAgent: null,
-    ip: null,
-  };
-}
-
 /** Every store call, against records that exist while Redis is up. */
 function everyCall(store: RedisStore, user: UserRecord, session: SessionRecord) {
   const limiter = store.rateLimits.createLimiter({ name: 'fault', windowMs: MINUTE });
@@ -113,34 +96,6 @@ function everyCall(store: RedisStore, user: UserRecord, session: SessionRecord) 
     limiterHit: () => limiter.hit(user.email),
     limiterReset: () => limiter.reset(user.email),
   };
-}
-
-interface Outcome {
-  name: string;
-  rejected: boolean;
-  ms: number;
-}
-
-/** Runs every call at once and reports, per call, whether it rejected and how long it took. */
-async function runAll(calls: Record<string, () => Promise<unknown>>): Promise<Outcome[]> {
-  return Promise.all(
-    Object.entries(calls).map(async ([name, call]) => {
-      const started = performance.now();
-      const rejected = await call().then(
-        () => false,
-        () => true,
-      );
-      return { name, rejected, ms: performance.now() - started };
-    }),
-  );
-}
-
-function expectAllRejectedInBound(outcomes: Outcome[]): number {
-  // Named in the failure message: which call resolved, or hung.
-  expect(outcomes.filter((o) => !o.rejected).map((o) => o.name)).toEqual([]);
-  const slowest = Math.max(...outcomes.map((o) => o.ms));
-  expect(slowest).toBeLessThan(BOUND_MS);
-  return slowest;
 }
 
 describe('redis store faults (private redis-server)', () => {
@@ -180,7 +135,7 @@ describe('redis store faults (private redis-server)', () => {
     server?.kill('SIGSTOP');
     try {
       const outcomes = await runAll(everyCall(store, user, session));
-      const slowest = expectAllRejectedInBound(outcomes);
+      const slowest = expectAllRejectedInBound(outcomes, BOUND_MS);
       figures.push(`frozen → rejection in ≤ ${Math.round(slowest)} ms (command timeout 1000 ms)`);
     } finally {
       server?.kill('SIGCONT');
@@ -226,7 +181,7 @@ describe('redis store faults (private redis-server)', () => {
     let slowest = 0;
     for (let round = 0; round < 4; round++) {
       const outcomes = await runAll(everyCall(store, user, session));
-      slowest = Math.max(slowest, expectAllRejectedInBound(outcomes));
+      slowest = Math.max(slowest, expectAllRejectedInBound(outcomes, BOUND_MS));
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
     figures.push(

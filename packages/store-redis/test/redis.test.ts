@@ -3,38 +3,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SessionRecord, UserRecord } from '@latchkey/core';
 import { createRedisStore, redisKeys, type RedisStore } from '../src/index.js';
 import { keysUnder, sharedStore } from './helpers.js';
+import { newSession as sampleSession, newUser as sampleUser } from '@latchkey/store-conformance';
+// Nullable fields left empty, so the round trip of null is exercised too.
+const newUser = () => sampleUser({ name: null });
+const newSession = (userId: string, overrides: Partial<SessionRecord> = {}) =>
+  sampleSession(userId, { userAgent: null, ip: null, ...overrides });
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function newUser(): UserRecord {
-  return {
-    id: `user-${crypto.randomUUID()}`,
-    email: `${crypto.randomUUID()}@example.test`,
-    name: null,
-    passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
-    createdAt: Date.now(),
-  };
-}
-
-function newSession(userId: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
-  const now = Date.now();
-  return {
-    id: `session-${crypto.randomUUID()}`,
-    userId,
-    secretHash: `hash-${crypto.randomUUID()}`,
-    previousSecretHash: null,
-    rotatedAt: null,
-    createdAt: now,
-    lastSeenAt: now,
-    idleExpiresAt: now + 30 * MINUTE,
-    expiresAt: now + 12 * HOUR,
-    userAgent: null,
-    ip: null,
-    ...overrides,
-  };
-}
 
 describe('createRedisStore', () => {
   let store: RedisStore;
