@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's Chromium, never a downloaded browser; flags that keep it off the network. */
 export function launchChromium(): Promise<Browser> {
@@ -57,4 +57,47 @@ export async function startAttackerSite(): Promise<AttackerSite> {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Everything script on the page can read, as one string: cookies, Web Storage,
+ * IndexedDB, string globals, the DOM and the URLs.
+ */
+export function harvest(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const found: unknown[] = [document.cookie];
+    for (const storage of [localStorage, sessionStorage]) {
+      for (let i = 0; i < storage.length; i++) {
+        const key = storage.key(i) ?? '';
+        found.push(key, storage.getItem(key));
+      }
+    }
+    for (const info of await indexedDB.databases()) {
+      if (!info.name) continue;
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const open = indexedDB.open(info.name!);
+        open.onsuccess = () => resolve(open.result);
+        open.onerror = () => reject(new Error(String(open.error)));
+      });
+      for (const name of Array.from(db.objectStoreNames)) {
+        const records = await new Promise<unknown[]>((resolve, reject) => {
+          const request = db.transaction(name).objectStore(name).getAll();
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(new Error(String(request.error)));
+        });
+        found.push(name, records);
+      }
+      db.close();
+    }
+    for (const key of Object.getOwnPropertyNames(window)) {
+      try {
+        const value = (window as unknown as Record<string, unknown>)[key];
+        if (typeof value === 'string') found.push(key, value);
+      } catch {
+        // cross-origin or throwing getters are not readable by script either
+      }
+    }
+    found.push(document.documentElement.outerHTML, location.href, document.referrer);
+    return JSON.stringify(found);
+  });
 }

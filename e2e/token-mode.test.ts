@@ -14,7 +14,7 @@ import {
   uniqueEmail,
   type TestServer,
 } from '../apps/reference/test/harness.js';
-import { launchChromium, startAttackerSite, type AttackerSite } from './browser.js';
+import { harvest, launchChromium, startAttackerSite, type AttackerSite } from './browser.js';
 
 const COOKIE = '__Secure-refresh';
 /** Short access tokens, so the tests run past several expiries in a few seconds. */
@@ -130,46 +130,6 @@ function watch(page: Page) {
 
 async function refreshCookie(context: BrowserContext) {
   return (await context.cookies()).find((c) => c.name === COOKIE);
-}
-
-/** Everything script on the page can read, as one string. */
-function harvest(page: Page): Promise<string> {
-  return page.evaluate(async () => {
-    const found: unknown[] = [document.cookie];
-    for (const storage of [localStorage, sessionStorage]) {
-      for (let i = 0; i < storage.length; i++) {
-        const key = storage.key(i) ?? '';
-        found.push(key, storage.getItem(key));
-      }
-    }
-    for (const info of await indexedDB.databases()) {
-      if (!info.name) continue;
-      const db = await new Promise<IDBDatabase>((resolve, reject) => {
-        const open = indexedDB.open(info.name!);
-        open.onsuccess = () => resolve(open.result);
-        open.onerror = () => reject(new Error(String(open.error)));
-      });
-      for (const name of Array.from(db.objectStoreNames)) {
-        const records = await new Promise<unknown[]>((resolve, reject) => {
-          const request = db.transaction(name).objectStore(name).getAll();
-          request.onsuccess = () => resolve(request.result);
-          request.onerror = () => reject(new Error(String(request.error)));
-        });
-        found.push(name, records);
-      }
-      db.close();
-    }
-    for (const key of Object.getOwnPropertyNames(window)) {
-      try {
-        const value = (window as unknown as Record<string, unknown>)[key];
-        if (typeof value === 'string') found.push(key, value);
-      } catch {
-        // cross-origin or throwing getters are not readable by script either
-      }
-    }
-    found.push(document.documentElement.outerHTML, location.href, document.referrer);
-    return JSON.stringify(found);
-  });
 }
 
 /** `POST /auth/refresh` as the page's Resource Timing saw it: [start, end] in epoch ms. */
