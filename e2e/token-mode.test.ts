@@ -16,7 +16,7 @@ import {
 } from '../apps/reference/test/harness.js';
 import { harvest, launchChromium, startAttackerSite, type AttackerSite } from './browser.js';
 
-const COOKIE = '__Secure-refresh';
+const COOKIE = '__Host-Http-refresh';
 /** Short access tokens, so the tests run past several expiries in a few seconds. */
 const TTL_SECONDS = 3;
 
@@ -105,7 +105,7 @@ function watch(page: Page) {
     };
     log.responses.push(entry);
     for (const header of await response.headersArray()) {
-      const value = /^__Secure-refresh=([^;]+)/.exec(header.value)?.[1];
+      const value = /^__Host-Http-refresh=([^;]+)/.exec(header.value)?.[1];
       if (header.name.toLowerCase() === 'set-cookie' && value) log.refreshCookies.push(value);
     }
     if (!(response.headers()['content-type'] ?? '').includes('json')) return;
@@ -165,19 +165,23 @@ describe('token mode in a real browser', () => {
       expect(api.length).toBeGreaterThan(0);
       for (const headers of api) {
         expect(headers.authorization).toMatch(/^Bearer eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+$/);
-        expect(headers.cookie).toBeUndefined(); // the refresh cookie is for /auth only
+        // The refresh cookie is host-only on Path=/ (API.md v2), so it travels with
+        // API calls too; the API reads only the bearer token, never a cookie.
+        expect(headers.cookie ?? '').not.toContain('__Host-Http-session');
         expect(headers['x-csrf-token']).toBeUndefined();
       }
       expect(seen.accessTokens).toContain(api[0]?.authorization?.slice('Bearer '.length));
       const cookies = await context.cookies();
-      expect(cookies.map((c) => c.name)).toEqual([COOKIE]);
-      expect(cookies[0]).toMatchObject({
-        httpOnly: true,
-        secure: true,
-        sameSite: 'Strict',
-        path: '/auth',
-        domain: 'localhost',
-      });
+      expect(cookies.map((c) => c.name).sort()).toEqual(['__Host-Http-device', COOKIE]);
+      for (const cookie of cookies) {
+        expect(cookie).toMatchObject({
+          httpOnly: true,
+          secure: true,
+          sameSite: 'Strict',
+          path: '/',
+          domain: 'localhost',
+        });
+      }
     });
   });
 
@@ -449,7 +453,7 @@ describe('a tab closed mid-refresh', () => {
         if (pathname.startsWith('/api/')) bearer = request.headers().authorization ?? '';
         if (pathname !== '/auth/refresh') return;
         void request.allHeaders().then((headers) => {
-          const cookie = /__Secure-refresh=([^;]+)/.exec(headers.cookie ?? '')?.[1] ?? '';
+          const cookie = /__Host-Http-refresh=([^;]+)/.exec(headers.cookie ?? '')?.[1] ?? '';
           presented.push({ at, cookie });
         });
       });

@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { answerClientErrors } from '@latchkey/adapters/node';
 import {
   jsonLineLogger,
+  securityHeaders,
   type EnvSettings,
   type LatchkeyStore,
   type SecurityLogger,
@@ -54,7 +56,7 @@ export async function startReferenceServer(
         : {}),
       origins: settings.origins,
       session: { idleTimeout: settings.idleTimeoutMs, absoluteTimeout: settings.absoluteTimeoutMs },
-      rateLimit: { loginLimit: settings.loginLimit },
+      rateLimit: { loginLimit: settings.loginLimit, registerLimit: settings.registerLimit },
       trustedProxies: settings.trustedProxies,
       logger: extra.logger ?? jsonLineLogger,
       ...(extra.unsafe ? { unsafe: extra.unsafe } : {}),
@@ -67,6 +69,9 @@ export async function startReferenceServer(
     const s = serve({ fetch: app.fetch, port: settings.port, hostname: settings.host }, () =>
       resolve(s),
     );
+    // Node's own 400 / 431 answers (malformed request line, oversized headers) carry
+    // the security headers too; installed before the first connection can arrive.
+    answerClientErrors(s, securityHeaders(latchkey.config));
     s.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;

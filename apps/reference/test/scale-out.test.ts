@@ -103,7 +103,7 @@ describe('token mode across servers', () => {
         json: { email: `fam${Date.now()}@example.com`, password: GOOD_PASSWORD },
       });
       expect(reply.status).toBe(201);
-      const stolen = agent.cookies.get('__Secure-refresh') ?? '';
+      const stolen = agent.cookies.get('__Host-Http-refresh') ?? '';
       expect((await agent.request('POST', '/auth/refresh')).status).toBe(200);
       // B verifies A's access tokens with the shared keys.
       const token = (await agent.request('POST', '/auth/refresh')).json.accessToken as string;
@@ -113,7 +113,7 @@ describe('token mode across servers', () => {
       expect(onB.status).toBe(200);
       await sleep(1100);
       const thief = new Agent(b.url);
-      thief.cookies.set('__Secure-refresh', stolen);
+      thief.cookies.set('__Host-Http-refresh', stolen);
       const replay = await thief.request('POST', '/auth/refresh');
       expect(replay.status).toBe(401);
       expect(replay.json.error.code).toBe('token_reused');

@@ -10,7 +10,7 @@ beforeAll(async () => {
 afterAll(() => server.dispose());
 
 const REFRESH_LINE =
-  /^__Secure-refresh=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}; Path=\/auth; Max-Age=\d+; HttpOnly; Secure; SameSite=Strict$/;
+  /^__Host-Http-refresh=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Strict$/;
 
 /** A token-mode client: the access token in a variable, the refresh token in the cookie jar. */
 class TokenAgent extends Agent {
@@ -46,8 +46,11 @@ describe('token mode: sign-in', () => {
   it('register and login answer { user, accessToken, accessTokenExpiresAt } and set only the refresh cookie', async () => {
     const { email, reply } = await signedUp();
     expect(Object.keys(reply.json).sort()).toEqual(['accessToken', 'accessTokenExpiresAt', 'user']);
-    expect(reply.setCookies).toHaveLength(1);
+    expect(reply.setCookies).toHaveLength(2);
     expect(reply.setCookies[0]).toMatch(REFRESH_LINE);
+    expect(reply.setCookies[1]).toMatch(
+      /^__Host-Http-device=[^;]+; Path=\/; Max-Age=31536000; HttpOnly; Secure; SameSite=Strict$/,
+    );
     expect(reply.setCookies[0]).toContain('Max-Age=43200');
     const login = await new Agent(server.url).request('POST', '/auth/login', {
       json: { email, password: GOOD_PASSWORD },
@@ -105,25 +108,25 @@ describe('token mode: refresh', () => {
 
   it('rotates the refresh cookie and answers a new access token', async () => {
     const { agent } = await signedUp();
-    const before = agent.cookies.get('__Secure-refresh');
+    const before = agent.cookies.get('__Host-Http-refresh');
     const reply = await agent.refresh();
     expect(reply.status).toBe(200);
     expect(Object.keys(reply.json).sort()).toEqual(['accessToken', 'accessTokenExpiresAt', 'user']);
     expect(reply.setCookies[0]).toMatch(REFRESH_LINE);
-    expect(agent.cookies.get('__Secure-refresh')).not.toBe(before);
+    expect(agent.cookies.get('__Host-Http-refresh')).not.toBe(before);
     expect((await agent.bearer('GET', '/api/notes')).status).toBe(200);
   });
 
   it('a replay within the retry window is answered; after it the family is revoked: token_reused', async () => {
     const { agent } = await signedUp();
-    const stolen = agent.cookies.get('__Secure-refresh') ?? '';
+    const stolen = agent.cookies.get('__Host-Http-refresh') ?? '';
     expect((await agent.refresh()).status).toBe(200);
     const thief = new TokenAgent(server.url);
-    thief.cookies.set('__Secure-refresh', stolen);
+    thief.cookies.set('__Host-Http-refresh', stolen);
     expect((await thief.refresh()).status).toBe(200); // looks like a retry after a lost response
     await sleep(2100);
     const replay = new TokenAgent(server.url);
-    replay.cookies.set('__Secure-refresh', stolen);
+    replay.cookies.set('__Host-Http-refresh', stolen);
     const reused = await replay.refresh();
     expect(reused.status).toBe(401);
     expect(reused.json.error.code).toBe('token_reused');
@@ -136,7 +139,7 @@ describe('token mode: refresh', () => {
   it('two clients refreshing with the same token at the same moment: one rotation, both answered', async () => {
     const { agent } = await signedUp();
     const twin = new TokenAgent(server.url);
-    twin.cookies.set('__Secure-refresh', agent.cookies.get('__Secure-refresh') ?? '');
+    twin.cookies.set('__Host-Http-refresh', agent.cookies.get('__Host-Http-refresh') ?? '');
     const [a, b] = await Promise.all([agent.refresh(), twin.refresh()]);
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(a.json.accessToken).not.toBe(b.json.accessToken);
@@ -178,29 +181,29 @@ describe('token mode: sessions, password, logout', () => {
     const { agent, email } = await signedUp();
     const other = new TokenAgent(server.url);
     await other.request('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD } });
-    const oldRefresh = agent.cookies.get('__Secure-refresh');
+    const oldRefresh = agent.cookies.get('__Host-Http-refresh');
     const reply = await agent.bearer('POST', '/auth/password', {
       currentPassword: GOOD_PASSWORD,
       newPassword: 'another long passphrase here',
     });
     expect(reply.status).toBe(204);
     expect(reply.setCookies[0]).toMatch(REFRESH_LINE);
-    expect(agent.cookies.get('__Secure-refresh')).not.toBe(oldRefresh);
+    expect(agent.cookies.get('__Host-Http-refresh')).not.toBe(oldRefresh);
     expect((await agent.refresh()).status).toBe(200);
     expect((await other.refresh()).status).toBe(401);
   });
 
   it('logout revokes the family, clears the cookie and sends Clear-Site-Data', async () => {
     const { agent } = await signedUp();
-    const kept = agent.cookies.get('__Secure-refresh') ?? '';
+    const kept = agent.cookies.get('__Host-Http-refresh') ?? '';
     const reply = await agent.request('POST', '/auth/logout');
     expect(reply.status).toBe(204);
-    expect(reply.headers.get('clear-site-data')).toBe('"cache", "cookies", "storage"');
+    expect(reply.headers.get('clear-site-data')).toBe('"storage"');
     expect(reply.setCookies).toEqual([
-      '__Secure-refresh=; Path=/auth; Max-Age=0; HttpOnly; Secure; SameSite=Strict',
+      '__Host-Http-refresh=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict',
     ]);
     const replay = new TokenAgent(server.url);
-    replay.cookies.set('__Secure-refresh', kept);
+    replay.cookies.set('__Host-Http-refresh', kept);
     expect((await replay.refresh()).status).toBe(401);
     expect(
       (await agent.request('POST', '/auth/logout', { headers: { 'sec-fetch-site': 'cross-site' } }))

@@ -30,6 +30,8 @@ export function latchkeyHono(latchkey: Latchkey) {
     c.set('auth', auth);
     await next();
     for (const cookie of auth.setCookies) c.res.headers.append('Set-Cookie', cookie);
+    // An answer about this user must not be kept by a shared or browser cache.
+    if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
   };
   return { securityHeaders, routes, requireAuth };
 }

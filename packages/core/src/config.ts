@@ -23,6 +23,13 @@ export interface TokenOptions {
   accessTtl?: Duration;
   /** How long a just-rotated refresh token may be replayed (a lost response). @default '10s' */
   refreshRetryWindow?: Duration;
+  /**
+   * Accept an access token on its signature and claims alone, without checking that
+   * its session (refresh family) is still alive. Saves one store (or near-cache)
+   * read per request, at the price that a token outlives sign-out, revocation and
+   * password change until it expires (up to `accessTtl`). @default false
+   */
+  statelessAccess?: boolean;
   /** `iss` of access tokens. @default the public origin */
   issuer?: string;
   /** `aud` of access tokens. @default the public origin */
@@ -53,6 +60,16 @@ export interface PasswordOptions {
    * @default one less than the available cores, at least 1
    */
   hashConcurrency?: number;
+  /**
+   * Computations allowed to wait for a slot; beyond that a request is answered
+   * `503 overloaded` with `Retry-After` (sign-ups are pushed out first), so a flood
+   * cannot queue unbounded work. @default 64
+   */
+  hashQueueLimit?: number;
+  /** Lowest accepted zxcvbn strength score, 0..4 (API.md: 3). @default 3 */
+  minScore?: number;
+  /** The site's name, which passwords should not be built from. @default 'Latchkey' */
+  siteName?: string;
 }
 
 export interface RateLimitOptions {
@@ -62,6 +79,8 @@ export interface RateLimitOptions {
   addressLimit?: number;
   /** The counting window. @default '15m' */
   window?: Duration;
+  /** Registrations allowed per client address per hour before `429`. @default 10 */
+  registerLimit?: number;
 }
 
 export interface HeaderOptions {
@@ -71,6 +90,13 @@ export interface HeaderOptions {
   xssProtection?: '0' | '1; mode=block';
   /** HSTS max-age in seconds; at least one year. @default 63072000 (two years) */
   hstsMaxAge?: number;
+  /**
+   * `Clear-Site-Data` types sent on logout. `"cookies"` would reach every site under
+   * the registrable domain and `"cache"` stalls Chromium for seconds, so neither is
+   * allowed; the credential cookies are cleared with `Max-Age=0` anyway.
+   * @default ['storage']
+   */
+  clearSiteData?: readonly ('storage' | 'executionContexts')[];
 }
 
 /**
@@ -136,6 +162,7 @@ export interface LatchkeyConfig {
     readonly keys: KeySet;
     readonly accessTtlMs: number;
     readonly refreshRetryWindowMs: number;
+    readonly statelessAccess: boolean;
     readonly issuer: string;
     readonly audience: string;
   } | null;
@@ -146,12 +173,18 @@ export interface LatchkeyConfig {
   readonly passwordMinLength: number;
   readonly passwordMaxLength: number;
   readonly hashConcurrency: number;
+  readonly hashQueueLimit: number;
+  readonly passwordMinScore: number;
+  readonly siteName: string;
+  readonly registerLimit: number;
   readonly loginLimit: number;
   readonly addressLimit: number;
   readonly rateLimitWindowMs: number;
   readonly contentSecurityPolicy: string;
   readonly xssProtection: '0' | '1; mode=block';
   readonly hstsMaxAge: number;
+  /** The `Clear-Site-Data` header value for logout, or null for none. */
+  readonly clearSiteData: string | null;
   readonly trustedProxies: number;
   readonly bodyLimit: number;
   readonly logger: SecurityLogger | undefined;
@@ -254,6 +287,7 @@ function resolveToken(
     keys,
     accessTtlMs,
     refreshRetryWindowMs: duration('token.refreshRetryWindow', options.refreshRetryWindow, '10s'),
+    statelessAccess: options.statelessAccess === true,
     issuer: options.issuer ?? publicOrigin,
     audience: options.audience ?? publicOrigin,
   });
@@ -325,6 +359,23 @@ export function resolveConfig(options: LatchkeyOptions): LatchkeyConfig {
     1,
     256,
   );
+  const hashQueueLimit = integer(
+    'password.hashQueueLimit',
+    options.password?.hashQueueLimit,
+    64,
+    0,
+    100_000,
+  );
+  const passwordMinScore = integer('password.minScore', options.password?.minScore, 3, 0, 4);
+  const siteName = options.password?.siteName ?? 'Latchkey';
+  if (typeof siteName !== 'string') throw new ConfigError('password.siteName: expected a string');
+  const registerLimit = integer(
+    'rateLimit.registerLimit',
+    options.rateLimit?.registerLimit,
+    10,
+    1,
+    1_000_000,
+  );
   const loginLimit = integer('rateLimit.loginLimit', options.rateLimit?.loginLimit, 5, 1, 1000);
   const addressLimit = integer(
     'rateLimit.addressLimit',
@@ -348,6 +399,16 @@ export function resolveConfig(options: LatchkeyOptions): LatchkeyConfig {
   if (xssProtection !== '0' && xssProtection !== '1; mode=block') {
     throw new ConfigError(`headers.xssProtection: expected "0" or "1; mode=block"`);
   }
+  const clearSiteDataTypes = options.headers?.clearSiteData ?? ['storage'];
+  for (const type of clearSiteDataTypes) {
+    if (type !== 'storage' && type !== 'executionContexts') {
+      throw new ConfigError(
+        `headers.clearSiteData: expected "storage" or "executionContexts", got ${JSON.stringify(type)} ("cookies" reaches sibling sites, "cache" stalls Chromium)`,
+      );
+    }
+  }
+  const clearSiteData =
+    clearSiteDataTypes.length > 0 ? clearSiteDataTypes.map((t) => `"${t}"`).join(', ') : null;
   const hstsMaxAge = integer(
     'headers.hstsMaxAge',
     options.headers?.hstsMaxAge,
@@ -370,12 +431,17 @@ export function resolveConfig(options: LatchkeyOptions): LatchkeyConfig {
     passwordMinLength,
     passwordMaxLength,
     hashConcurrency,
+    hashQueueLimit,
+    passwordMinScore,
+    siteName,
+    registerLimit,
     loginLimit,
     addressLimit,
     rateLimitWindowMs,
     contentSecurityPolicy,
     xssProtection,
     hstsMaxAge,
+    clearSiteData,
     trustedProxies: integer('trustedProxies', options.trustedProxies, 0, 0, 16),
     bodyLimit: integer('bodyLimit', options.bodyLimit, 16_384, 1024, 1_048_576),
     logger: options.logger,

@@ -20,6 +20,8 @@ export interface EnvSettings {
   publicUrl: string;
   origins: string[];
   loginLimit: number;
+  /** Registrations per client address per hour (LATCHKEY_REGISTER_LIMIT). */
+  registerLimit: number;
   /** Proxies in front of the app that append to X-Forwarded-For (LATCHKEY_TRUSTED_PROXIES). */
   trustedProxies: number;
   /** Near-cache entry lifetime in ms (LATCHKEY_NEAR_CACHE), or null when off. Needs Redis. */
@@ -122,6 +124,17 @@ export function readEnv(env: Env): EnvSettings {
     );
   }
 
+  // Servers that share sessions must share their keys: a secret generated per machine
+  // would make every server refuse the cookies the others signed.
+  const redisUrl = urlFrom('LATCHKEY_REDIS_URL');
+  const databaseUrl = urlFrom('DATABASE_URL');
+  const sharedStore = redisUrl ? 'LATCHKEY_REDIS_URL' : databaseUrl ? 'DATABASE_URL' : null;
+  if (sharedStore && !secrets) {
+    throw new ConfigError(
+      `LATCHKEY_SECRET: required with a shared store (${sharedStore}): every server must sign with the same secret; generate one with: node -e "console.log(crypto.randomBytes(32).toString('base64url'))"`,
+    );
+  }
+
   let signingKeys: SigningJwk[] | null = null;
   const rawKeys = env.LATCHKEY_SIGNING_KEYS?.trim();
   if (rawKeys) {
@@ -136,6 +149,10 @@ export function readEnv(env: Env): EnvSettings {
     }
   } else if (production && mode === 'token') {
     throw new ConfigError('LATCHKEY_SIGNING_KEYS: required in token mode when NODE_ENV=production');
+  } else if (sharedStore && mode === 'token') {
+    throw new ConfigError(
+      `LATCHKEY_SIGNING_KEYS: required in token mode with a shared store (${sharedStore}): every server must sign access tokens with the same keys (copy the JWK Set from <data dir>/signing-keys.json, which npm run keys -- rotate writes)`,
+    );
   }
 
   return {
@@ -146,8 +163,8 @@ export function readEnv(env: Env): EnvSettings {
     secrets,
     production,
     dataDir: env.LATCHKEY_DATA_DIR?.trim() || './data',
-    redisUrl: urlFrom('LATCHKEY_REDIS_URL'),
-    databaseUrl: urlFrom('DATABASE_URL'),
+    redisUrl,
+    databaseUrl,
     idleTimeoutMs,
     absoluteTimeoutMs,
     accessTtlMs: durationFrom(env, 'LATCHKEY_ACCESS_TTL', '10m', { ms: 3_600_000, text: '1h' }),
@@ -155,6 +172,7 @@ export function readEnv(env: Env): EnvSettings {
     publicUrl,
     origins,
     loginLimit: integerFrom(env, 'LATCHKEY_LOGIN_LIMIT', 5, 1, 1000),
+    registerLimit: integerFrom(env, 'LATCHKEY_REGISTER_LIMIT', 10, 1, 100_000),
     trustedProxies: integerFrom(env, 'LATCHKEY_TRUSTED_PROXIES', 0, 0, 16),
     nearCacheMs,
   };

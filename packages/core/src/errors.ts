@@ -30,6 +30,7 @@ const ERRORS: Record<ErrorCode, { status: number; message: string }> = {
     status: 503,
     message: 'The service is temporarily unavailable. Try again shortly.',
   },
+  overloaded: { status: 503, message: 'The service is busy. Try again in a moment.' },
 };
 
 /**

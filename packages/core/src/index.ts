@@ -1,4 +1,4 @@
-export { createLatchkey, SESSION_COOKIE, toPublicUser } from './latchkey.js';
+export { createLatchkey, toPublicUser } from './latchkey.js';
 export type { AuthResult, ConnectionInfo, Latchkey } from './latchkey.js';
 export { ConfigError, DEFAULT_CSP, resolveConfig } from './config.js';
 export type {
@@ -44,7 +44,12 @@ export {
   type SigningJwk,
 } from './token/keys.js';
 export type { TokenOptions } from './config.js';
-export { REFRESH_COOKIE } from './latchkey.js';
+export {
+  assessPassword,
+  type StrengthOptions,
+  type StrengthProblem,
+  type StrengthVerdict,
+} from './strength.js';
 export {
   createLocalInvalidationBus,
   withNearCache,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createLatchkey, SESSION_COOKIE } from './latchkey.js';
+import { createLatchkey } from './latchkey.js';
+import { SESSION_COOKIE } from './wire.js';
+import { generateSigningJwk } from './token/keys.js';
 import { createMemoryStore } from './stores/memory.js';
 import type { LatchkeyStore } from './stores/types.js';
 
@@ -188,5 +190,86 @@ describe('client addresses behind proxies', () => {
       logger: () => undefined,
     });
     expect(await recordedIp(latchkey, 'spoofed-by-client, 198.51.100.4')).toBe('198.51.100.4');
+  });
+});
+
+describe('a bounded hashing queue (sign-up flood)', () => {
+  it('answers 503 overloaded with Retry-After when full, and still serves sign-ins of known browsers', async () => {
+    const latchkey = createLatchkey({
+      store: createMemoryStore(),
+      secrets: ['k'.repeat(32)],
+      publicUrl: ORIGIN,
+      logger: () => undefined,
+      password: { hashConcurrency: 1, hashQueueLimit: 4 },
+      rateLimit: { registerLimit: 1000 },
+    });
+    const owner = await latchkey.handle(
+      post('/auth/register', { email: 'owner@example.com', password: PASSWORD }),
+    );
+    const device = owner.headers
+      .getSetCookie()
+      .map((line) => line.split(';')[0] ?? '')
+      .find((pair) => pair.startsWith('__Host-Http-device='));
+    expect(device).toBeDefined();
+
+    const flood = Array.from({ length: 30 }, (_, i) =>
+      latchkey.handle(post('/auth/register', { email: `bot${i}@example.com`, password: PASSWORD })),
+    );
+    const ownerLogin = new Request(ORIGIN + '/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: device ?? '' },
+      body: JSON.stringify({ email: 'owner@example.com', password: PASSWORD }),
+    });
+    const [signIn, ...signUps] = await Promise.all([latchkey.handle(ownerLogin), ...flood]);
+    expect(signIn.status).toBe(200);
+    const refused = signUps.filter((r) => r.status === 503);
+    expect(refused.length).toBeGreaterThan(15);
+    expect(signUps.filter((r) => r.status === 201).length).toBe(30 - refused.length);
+    for (const reply of refused) {
+      expect(await reply.json()).toMatchObject({ error: { code: 'overloaded' } });
+      expect(Number(reply.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+  });
+});
+
+describe('token mode: access tokens and their sessions', () => {
+  async function tokenSetup(statelessAccess: boolean) {
+    const latchkey = createLatchkey({
+      store: createMemoryStore(),
+      secrets: ['k'.repeat(32)],
+      publicUrl: ORIGIN,
+      mode: 'token',
+      token: { keys: [await generateSigningJwk('EdDSA')], statelessAccess },
+      logger: () => undefined,
+    });
+    const reply = await latchkey.handle(
+      post('/auth/register', { email: 'ada@example.com', password: PASSWORD }),
+    );
+    const { accessToken } = (await reply.json()) as { accessToken: string };
+    const refresh = (reply.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const api = new Request(ORIGIN + '/api/me', {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    const logout = new Request(ORIGIN + '/auth/logout', {
+      method: 'POST',
+      headers: { cookie: refresh },
+    });
+    return { latchkey, api, logout };
+  }
+
+  it('by default a token is refused once its session is revoked', async () => {
+    const { latchkey, api, logout } = await tokenSetup(false);
+    expect((await latchkey.authenticate(api.clone())).ok).toBe(true);
+    expect((await latchkey.handle(logout)).status).toBe(204);
+    expect(await latchkey.authenticate(api.clone())).toMatchObject({
+      ok: false,
+      error: { code: 'unauthenticated' },
+    });
+  });
+
+  it('token.statelessAccess trades that for no store read: the token lives until its exp', async () => {
+    const { latchkey, api, logout } = await tokenSetup(true);
+    expect((await latchkey.handle(logout)).status).toBe(204);
+    expect((await latchkey.authenticate(api.clone())).ok).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { resolveConfig, type LatchkeyConfig, type LatchkeyOptions } from './config.js';
-import { readCookie, serializeCookie } from './cookies.js';
+import { readCredentialCookie, serializeCookie } from './cookies.js';
 import { createSigner } from './crypto.js';
 import { fail, LatchkeyError } from './errors.js';
 import { securityHeaders, withSecurityHeaders } from './headers.js';
@@ -12,7 +12,7 @@ import { guardStore } from './stores/guard.js';
 import type { SessionRecord, UserRecord } from './stores/types.js';
 import { createAccessTokens } from './token/access.js';
 import { createRefreshStrategy } from './token/refresh.js';
-import { CSRF_HEADER, type PublicUser } from './wire.js';
+import { CSRF_HEADER, REFRESH_COOKIE, SESSION_COOKIE, type PublicUser } from './wire.js';
 
 /** What an adapter knows about the connection that the Request does not carry. */
 export interface ConnectionInfo {
@@ -47,22 +47,28 @@ export interface Latchkey {
   authenticate(request: Request, connection?: ConnectionInfo): Promise<AuthResult>;
   /** The JSON error response for an error, with the security headers. */
   errorResponse(error: LatchkeyError): Response;
-  /** Adds the security headers to any response the app sends. */
-  secure(response: Response): Response;
+  /**
+   * Adds the security headers to any response the app sends. Pass `{ private: true }`
+   * for an answer to an authenticated request: it gets `Cache-Control: no-store`
+   * unless it set its own.
+   */
+  secure(response: Response, options?: { private?: boolean }): Response;
   /**
    * A JSON response with the security headers, built in one step: the cheapest way
    * to answer from a plain `(Request) => Response` handler. Pass the `setCookies` of
-   * an `AuthResult` so a re-signed session cookie reaches the browser.
+   * an `AuthResult` so a re-signed session cookie reaches the browser. It says
+   * `Cache-Control: no-store` (answers to authenticated requests must not be stored)
+   * unless `cacheControl` says otherwise.
    */
-  json(body: unknown, init?: { status?: number; setCookies?: readonly string[] }): Response;
+  json(
+    body: unknown,
+    init?: { status?: number; setCookies?: readonly string[]; cacheControl?: string },
+  ): Response;
   /** Deletes expired sessions; run it now and then. Returns how many. */
   sweepExpired(): Promise<number>;
   /** Resolves when the store answers. */
   ping(): Promise<void>;
 }
-
-export const SESSION_COOKIE = '__Host-Http-session';
-export const REFRESH_COOKIE = '__Secure-refresh';
 
 export function toPublicUser(user: UserRecord): PublicUser {
   return {
@@ -124,23 +130,36 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
     return { userAgent: request.headers.get('user-agent'), ip };
   };
 
-  /** The cookie that carries the credential: the session, or (token mode) the refresh token. */
+  /**
+   * The cookie that carries the credential: the session, or (token mode) the refresh
+   * token. Both `__Host-Http-`: host-only and Path=/, so a sibling subdomain can
+   * neither overwrite it nor shadow it with a longer Path.
+   */
+  const credentialCookieName = config.mode === 'token' ? REFRESH_COOKIE : SESSION_COOKIE;
   const credentialCookie = (value: string, maxAgeMs: number) =>
-    config.mode === 'token'
-      ? serializeCookie(REFRESH_COOKIE, value, {
-          path: config.basePath,
-          httpOnly: true,
-          secure: true,
-          sameSite: config.unsafe.sameSite,
-          maxAge: value === '' ? 0 : Math.ceil(maxAgeMs / 1000),
-        })
-      : serializeCookie(SESSION_COOKIE, value, {
-          path: '/',
-          httpOnly: true,
-          secure: true,
-          sameSite: config.unsafe.sameSite,
-          maxAge: value === '' ? 0 : Math.ceil(maxAgeMs / 1000),
-        });
+    serializeCookie(credentialCookieName, value, {
+      path: '/',
+      httpOnly: true,
+      secure: true,
+      sameSite: config.unsafe.sameSite,
+      maxAge: value === '' ? 0 : Math.ceil(maxAgeMs / 1000),
+    });
+
+  /**
+   * A credential cookie of the request. Sent twice, it is a conflict: a sibling
+   * subdomain planted one, nothing says which is genuine, so the request is refused
+   * (and the genuine cookie is left alone: clearing it is what the attacker wants).
+   */
+  const presentedCookie = (
+    request: Request,
+    name: string,
+    connection?: ConnectionInfo,
+  ): string | null => {
+    const read = readCredentialCookie(request.headers.get('cookie'), name);
+    if (!read.conflict) return read.value;
+    log({ event: 'cookie_conflict', cookie: name, ip: clientInfo(request, connection).ip });
+    throw fail('unauthenticated');
+  };
 
   const refuseCrossOrigin = (
     request: Request,
@@ -156,9 +175,7 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
     request: Request,
     connection?: ConnectionInfo,
   ): Promise<AuthResult> => {
-    const result = await sessions.validate(
-      readCookie(request.headers.get('cookie'), SESSION_COOKIE),
-    );
+    const result = await sessions.validate(presentedCookie(request, SESSION_COOKIE, connection));
     if (!result.ok) {
       if (result.reason === 'expired' && result.session) {
         log({
@@ -201,6 +218,15 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
     const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(request.headers.get('authorization') ?? '');
     const claims = match && tokens ? await tokens.access.verify(match[1] as string) : null;
     if (!claims) return { ok: false, error: fail('unauthenticated') };
+    if (!config.token?.statelessAccess) {
+      // A token dies with its session: after sign-out, revocation or a password change
+      // its family is gone from the store (and from every near-cache within the
+      // invalidation bound), so the token is refused long before its exp.
+      const family = await store.sessions.getSession(claims.sid);
+      if (!family || family.userId !== claims.sub || config.now() >= family.expiresAt) {
+        return { ok: false, error: fail('unauthenticated') };
+      }
+    }
     return {
       ok: true,
       userId: claims.sub,
@@ -230,6 +256,7 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
   const routes = createAuthRoutes({
     config,
     store,
+    signer,
     sessions,
     tokens,
     log,
@@ -237,12 +264,30 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
     refuseCrossOrigin,
     clientInfo,
     credentialCookie,
+    presentedCookie,
   });
 
-  const secure = (response: Response) => withSecurityHeaders(response, headers);
-  const jsonHeaders = Object.freeze({ ...headers, 'Content-Type': JSON_CONTENT_TYPE });
+  const secure: Latchkey['secure'] = (response, options) => {
+    const secured = withSecurityHeaders(response, headers);
+    if (options?.private && !secured.headers.has('Cache-Control')) {
+      secured.headers.set('Cache-Control', 'no-store');
+    }
+    return secured;
+  };
+  const jsonHeaders = Object.freeze({
+    ...headers,
+    'Content-Type': JSON_CONTENT_TYPE,
+    'Cache-Control': 'no-store',
+  });
   const json: Latchkey['json'] = (body, init = {}) =>
-    jsonResponse(init.status ?? 200, body, jsonHeaders, init.setCookies);
+    jsonResponse(
+      init.status ?? 200,
+      body,
+      init.cacheControl === undefined
+        ? jsonHeaders
+        : { ...jsonHeaders, 'Cache-Control': init.cacheControl },
+      init.setCookies,
+    );
 
   return Object.freeze({
     config,

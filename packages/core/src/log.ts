@@ -5,7 +5,7 @@ export type SecurityEvent =
   | { event: 'login_failed'; userId: string | null; ip: string | null }
   | {
       event: 'login_locked';
-      scope: 'account' | 'address';
+      scope: 'account' | 'device' | 'address';
       userId: string | null;
       ip: string | null;
     }
@@ -17,6 +17,11 @@ export type SecurityEvent =
   | { event: 'password_changed'; userId: string; sessionId: string; revoked: number }
   | { event: 'password_change_failed'; userId: string; ip: string | null }
   | { event: 'csrf_refused'; reason: string; ip: string | null }
+  | { event: 'cookie_conflict'; cookie: string; ip: string | null }
+  | {
+      event: 'register_limited' | 'hashing_overloaded';
+      ip: string | null;
+    }
   | { event: 'store_unavailable'; operation: string; error: string };
 
 export type SecurityLogger = (entry: SecurityEvent & { time: string }) => void;

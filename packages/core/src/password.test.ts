@@ -1,44 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { LatchkeyError } from './errors.js';
 import {
-  checkPasswordPolicy,
   createPasswordHasher,
   hashPassword,
   verifyAgainstDummy,
   verifyPassword,
 } from './password.js';
-
-const limits = { minLength: 15, maxLength: 128 };
-
-describe('checkPasswordPolicy', () => {
-  it('accepts a long passphrase', () => {
-    expect(
-      checkPasswordPolicy('correct horse battery staple', 'ada@example.com', limits),
-    ).toBeNull();
-  });
-
-  it('counts characters, not bytes', () => {
-    expect(checkPasswordPolicy('ünïcødé-pässwørd', 'ada@example.com', limits)).toBeNull();
-    expect(checkPasswordPolicy('😀'.repeat(14), 'ada@example.com', limits)).toBe('too_short');
-  });
-
-  it('enforces both length bounds', () => {
-    expect(checkPasswordPolicy('a'.repeat(14), 'ada@example.com', limits)).toBe('too_short');
-    expect(checkPasswordPolicy('ab'.repeat(65), 'ada@example.com', limits)).toBe('too_long');
-  });
-
-  it('rejects breached-list passwords case-insensitively, when the minimum allows them', () => {
-    expect(
-      checkPasswordPolicy('Password1', 'ada@example.com', { minLength: 8, maxLength: 128 }),
-    ).toBe('common');
-    expect(checkPasswordPolicy('PasswordPassword', 'ada@example.com', limits)).toBe('common');
-  });
-
-  it("rejects a password containing the email's local part", () => {
-    expect(
-      checkPasswordPolicy('my name is Ada.Lovelace ok', 'ada.lovelace@example.com', limits),
-    ).toBe('contains_email');
-  });
-});
 
 describe('argon2id hashing', () => {
   it('produces an argon2id PHC string at OWASP cost and verifies only the right password', async () => {
@@ -59,7 +26,7 @@ describe('argon2id hashing', () => {
 
 describe('createPasswordHasher', () => {
   it('runs at most `concurrency` computations; the rest wait in line and all finish', async () => {
-    const hasher = createPasswordHasher(2);
+    const hasher = createPasswordHasher({ concurrency: 2, maxWaiting: 10 });
     const pending = ['one', 'two', 'three', 'four', 'five'].map((word) =>
       hasher.hash(`${word} correct horse battery staple`),
     );
@@ -76,12 +43,49 @@ describe('createPasswordHasher', () => {
   });
 
   it('frees the slot when a computation fails', async () => {
-    const hasher = createPasswordHasher(1);
+    const hasher = createPasswordHasher({ concurrency: 1, maxWaiting: 10 });
     const results = await Promise.all([
       hasher.verify('not-a-hash', 'x'),
       hasher.verify('still-not-a-hash', 'y'),
     ]);
     expect(results).toEqual([false, false]);
     expect(await hasher.hash('correct horse battery staple')).toMatch(/^\$argon2id\$/);
+  });
+
+  it('refuses work beyond the bounded line with 503 overloaded and a Retry-After', async () => {
+    const hasher = createPasswordHasher({ concurrency: 1, maxWaiting: 2 });
+    const settled = ['a', 'b', 'c', 'd', 'e'].map((word) =>
+      hasher.hash(`${word} correct horse battery staple`, 'register').then(
+        () => 'hashed',
+        (error: unknown) => error,
+      ),
+    );
+    const outcomes = await Promise.all(settled);
+    expect(outcomes.filter((o) => o === 'hashed')).toHaveLength(3);
+    const refused = outcomes.filter((o) => o instanceof LatchkeyError);
+    expect(refused).toHaveLength(2);
+    for (const error of refused) {
+      expect(error).toMatchObject({ code: 'overloaded', status: 503 });
+      expect(Number((error).headers['Retry-After'])).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('serves sign-ins from known devices first and pushes sign-ups out of a full line', async () => {
+    const hasher = createPasswordHasher({ concurrency: 1, maxWaiting: 2 });
+    const order: string[] = [];
+    const track = (label: string, work: Promise<unknown>) =>
+      work.then(
+        () => order.push(label),
+        (error: unknown) => order.push(`${label}:${(error as LatchkeyError).code}`),
+      );
+    const running = track('first', hasher.hash('first correct horse battery', 'register'));
+    const signUps = [
+      track('signup-1', hasher.hash('one correct horse battery', 'register')),
+      track('signup-2', hasher.hash('two correct horse battery', 'register')),
+    ];
+    // The line is full of sign-ups; a login from a known device takes the newest one's place.
+    const known = track('known', hasher.verifyAgainstDummy('guess', 'known_device'));
+    await Promise.all([running, ...signUps, known]);
+    expect(order).toEqual(['signup-2:overloaded', 'first', 'known', 'signup-1']);
   });
 });

@@ -1,5 +1,5 @@
 import { hash, verify } from '@node-rs/argon2';
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { fail, type LatchkeyError } from './errors.js';
 
 /**
  * argon2id at the OWASP Password Storage Cheat Sheet's first recommended setting
@@ -38,13 +38,30 @@ export async function verifyAgainstDummy(password: string): Promise<false> {
   return false;
 }
 
+/** Who is waiting for a hash: a sign-in from a browser the account knows goes first, sign-ups last. */
+export type HashPriority = 'known_device' | 'login' | 'register';
+const RANK: Record<HashPriority, number> = { known_device: 0, login: 1, register: 2 };
+
+export interface PasswordHasherOptions {
+  /** Computations at once. */
+  concurrency: number;
+  /** Computations allowed to wait; one more is refused with `503 overloaded`. */
+  maxWaiting: number;
+}
+
 /** argon2id work for one Latchkey instance, at most `concurrency` computations at a time. */
 export interface PasswordHasher {
-  hash(password: string): Promise<string>;
-  verify(passwordHash: string, password: string): Promise<boolean>;
-  verifyAgainstDummy(password: string): Promise<false>;
+  hash(password: string, priority?: HashPriority): Promise<string>;
+  verify(passwordHash: string, password: string, priority?: HashPriority): Promise<boolean>;
+  verifyAgainstDummy(password: string, priority?: HashPriority): Promise<false>;
   /** Computations waiting for a slot right now. */
   readonly waiting: number;
+}
+
+interface Waiter {
+  rank: number;
+  start: () => void;
+  refuse: (error: LatchkeyError) => void;
 }
 
 /**
@@ -52,58 +69,68 @@ export interface PasswordHasher {
  * libuv pool would otherwise run four (its default size) on however many cores the
  * machine has, and on a small machine a burst of logins then starves the event loop
  * that serves every other request. Waiting costs no CPU and blocks nothing.
+ *
+ * The line is bounded, so a flood (of sign-ups, typically) gets `503 overloaded` with
+ * `Retry-After` instead of an ever longer wait, and it is ordered: when a slot frees,
+ * the best-ranked waiter takes it; when the line is full, a better-ranked newcomer
+ * pushes out the newest worst-ranked waiter. So sign-ups cannot starve sign-ins.
  */
-export function createPasswordHasher(concurrency: number): PasswordHasher {
+export function createPasswordHasher(options: PasswordHasherOptions): PasswordHasher {
+  const { concurrency, maxWaiting } = options;
   let running = 0;
-  const queue: (() => void)[] = [];
-  const limited = async <T>(work: () => Promise<T>): Promise<T> => {
-    if (running >= concurrency) await new Promise<void>((resolve) => queue.push(resolve));
+  const line: Waiter[] = [];
+  // Recent duration of one computation, for an honest Retry-After.
+  let averageMs = 15;
+
+  const overloaded = () => {
+    const seconds = Math.ceil(((line.length + 1) * averageMs) / concurrency / 1000);
+    return fail('overloaded', { headers: { 'Retry-After': String(Math.max(1, seconds)) } });
+  };
+
+  /** Waits for a slot; refuses when the line is full of waiters ranked as well or better. */
+  const admit = (rank: number) =>
+    new Promise<void>((start, refuse) => {
+      if (line.length >= maxWaiting) {
+        let worst = -1;
+        for (let i = line.length - 1; i >= 0; i--) {
+          if (
+            (line[i] as Waiter).rank > rank &&
+            (worst === -1 || (line[i] as Waiter).rank > (line[worst] as Waiter).rank)
+          )
+            worst = i;
+        }
+        if (worst === -1) return refuse(overloaded());
+        const [pushedOut] = line.splice(worst, 1);
+        pushedOut?.refuse(overloaded());
+      }
+      // Stable by rank: after every waiter of the same or a better rank.
+      let at = line.length;
+      while (at > 0 && (line[at - 1] as Waiter).rank > rank) at--;
+      line.splice(at, 0, { rank, start, refuse });
+    });
+
+  const limited = async <T>(priority: HashPriority, work: () => Promise<T>): Promise<T> => {
+    if (running >= concurrency) await admit(RANK[priority]);
     else running++;
+    const started = Date.now();
     try {
       return await work();
     } finally {
+      averageMs = averageMs * 0.8 + (Date.now() - started) * 0.2;
       // Hand the slot straight to the next in line, or free it.
-      const next = queue.shift();
-      if (next) next();
+      const next = line.shift();
+      if (next) next.start();
       else running--;
     }
   };
   return {
-    hash: (password) => limited(() => hashPassword(password)),
-    verify: (passwordHash, password) => limited(() => verifyPassword(passwordHash, password)),
-    verifyAgainstDummy: (password) => limited(() => verifyAgainstDummy(password)),
+    hash: (password, priority = 'register') => limited(priority, () => hashPassword(password)),
+    verify: (passwordHash, password, priority = 'login') =>
+      limited(priority, () => verifyPassword(passwordHash, password)),
+    verifyAgainstDummy: (password, priority = 'login') =>
+      limited(priority, () => verifyAgainstDummy(password)),
     get waiting() {
-      return queue.length;
+      return line.length;
     },
   };
-}
-
-// ~49k passwords from breach corpora (zxcvbn-ts common list), lower-cased.
-let commonPasswords: Set<string> | undefined;
-function isCommonPassword(password: string): boolean {
-  commonPasswords ??= new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()));
-  return commonPasswords.has(password.toLowerCase());
-}
-
-export type PasswordProblem = 'too_short' | 'too_long' | 'common' | 'contains_email';
-
-/**
- * The password policy of API.md (NIST SP 800-63B rev. 4 for a single factor):
- * length bounds counted in characters (code points), no common or breached-list
- * password, and not containing the email's local part. Returns null when it passes.
- */
-export function checkPasswordPolicy(
-  password: string,
-  email: string,
-  limits: { minLength: number; maxLength: number },
-): PasswordProblem | null {
-  // NIST counts Unicode code points, which is exactly what string iteration yields.
-  // eslint-disable-next-line @typescript-eslint/no-misused-spread
-  const length = [...password].length;
-  if (length < limits.minLength) return 'too_short';
-  if (length > limits.maxLength) return 'too_long';
-  if (isCommonPassword(password)) return 'common';
-  const local = email.split('@')[0]?.toLowerCase() ?? '';
-  if (local.length >= 3 && password.toLowerCase().includes(local)) return 'contains_email';
-  return null;
 }

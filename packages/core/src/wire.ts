@@ -4,6 +4,11 @@
  * This module must stay free of runtime imports: the client bundles it.
  */
 
+/** The credential cookies (API.md *Credential cookies*): host-only, Path=/, Secure, HttpOnly. */
+export const SESSION_COOKIE = '__Host-Http-session';
+export const REFRESH_COOKIE = '__Host-Http-refresh';
+export const DEVICE_COOKIE = '__Host-Http-device';
+
 /** Every error code the server can answer with. */
 export type ErrorCode =
   | 'invalid_request'
@@ -19,7 +24,8 @@ export type ErrorCode =
   | 'weak_password'
   | 'rate_limited'
   | 'internal_error'
-  | 'store_unavailable';
+  | 'store_unavailable'
+  | 'overloaded';
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string };

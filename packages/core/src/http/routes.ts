@@ -1,15 +1,26 @@
 import type { LatchkeyConfig } from '../config.js';
-import { readCookie } from '../cookies.js';
-import { fail, type LatchkeyError } from '../errors.js';
+import { serializeCookie } from '../cookies.js';
+import type { Signer } from '../crypto.js';
+import { createDeviceCookies, DEVICE_COOKIE_MAX_AGE_MS } from '../device.js';
+import { fail, LatchkeyError } from '../errors.js';
 import type { AuthResult, ConnectionInfo } from '../latchkey.js';
-import { REFRESH_COOKIE, SESSION_COOKIE, toPublicUser } from '../latchkey.js';
+import { toPublicUser } from '../latchkey.js';
 import type { SecurityEvent } from '../log.js';
-import { checkPasswordPolicy, createPasswordHasher } from '../password.js';
+import { createPasswordHasher } from '../password.js';
+import { assessPassword } from '../strength.js';
 import type { ClientInfo, SessionStrategy } from '../session.js';
 import type { LatchkeyStore, Limiter, SessionRecord } from '../stores/types.js';
 import type { AccessTokens } from '../token/access.js';
 import type { RefreshStrategy } from '../token/refresh.js';
-import type { SessionListResponse, SessionResponse, TokenResponse, UserResponse } from '../wire.js';
+import {
+  DEVICE_COOKIE,
+  REFRESH_COOKIE,
+  SESSION_COOKIE,
+  type SessionListResponse,
+  type SessionResponse,
+  type TokenResponse,
+  type UserResponse,
+} from '../wire.js';
 import { readJsonBody } from './body.js';
 import { errorResponse, json, noContent } from './respond.js';
 import { changePasswordBody, loginBody, parseBody, registerBody } from './schemas.js';
@@ -17,6 +28,7 @@ import { changePasswordBody, loginBody, parseBody, registerBody } from './schema
 interface RouteDeps {
   config: LatchkeyConfig;
   store: LatchkeyStore;
+  signer: Signer;
   /** Session mode: sessions; token mode: refresh families (the same records). */
   sessions: SessionStrategy;
   tokens: { access: AccessTokens; refresh: RefreshStrategy } | null;
@@ -26,6 +38,8 @@ interface RouteDeps {
   clientInfo: (request: Request, connection?: ConnectionInfo) => ClientInfo;
   /** The session cookie (session mode) or refresh cookie (token mode); '' clears it. */
   credentialCookie: (value: string, maxAgeMs: number) => string;
+  /** A credential cookie's value; throws `unauthenticated` when the name is sent twice. */
+  presentedCookie: (request: Request, name: string, connection?: ConnectionInfo) => string | null;
 }
 
 type Authenticated = Extract<AuthResult, { ok: true }>;
@@ -41,20 +55,56 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export function createAuthRoutes(deps: RouteDeps) {
   const { config, store, sessions, tokens, log, authenticate, refuseCrossOrigin, clientInfo } =
     deps;
-  const { credentialCookie } = deps;
-  const passwords = createPasswordHasher(config.hashConcurrency);
+  const { credentialCookie, presentedCookie } = deps;
+  const passwords = createPasswordHasher({
+    concurrency: config.hashConcurrency,
+    maxWaiting: config.hashQueueLimit,
+  });
+  const devices = createDeviceCookies(deps.signer, config.now);
   const cookieName = tokens ? REFRESH_COOKIE : SESSION_COOKIE;
+  // Failed sign-ins from browsers that do not hold the account's device cookie.
   const accountLimiter = store.rateLimits.createLimiter({
     name: 'login-account',
+    windowMs: config.rateLimitWindowMs,
+  });
+  // Failed sign-ins from one browser that does (keyed by its device cookie's nonce).
+  const deviceLimiter = store.rateLimits.createLimiter({
+    name: 'login-device',
     windowMs: config.rateLimitWindowMs,
   });
   const addressLimiter = store.rateLimits.createLimiter({
     name: 'login-address',
     windowMs: config.rateLimitWindowMs,
   });
+  const registerLimiter = store.rateLimits.createLimiter({
+    name: 'register-address',
+    windowMs: 3_600_000,
+  });
   const clearedCookie = credentialCookie('', 0);
-  const presentedCredential = (request: Request) =>
-    readCookie(request.headers.get('cookie'), cookieName);
+  const presentedCredential = (request: Request, connection?: ConnectionInfo) =>
+    presentedCookie(request, cookieName, connection);
+  const deviceCookie = (value: string) =>
+    serializeCookie(DEVICE_COOKIE, value, {
+      path: '/',
+      httpOnly: true,
+      secure: true,
+      sameSite: config.unsafe.sameSite,
+      maxAge: DEVICE_COOKIE_MAX_AGE_MS / 1000,
+    });
+  const logoutHeaders: Record<string, string> = { 'Set-Cookie': clearedCookie };
+  if (config.clearSiteData) logoutHeaders['Clear-Site-Data'] = config.clearSiteData;
+
+  /** Password hashing refused because its queue is full: logged, then passed on. */
+  const hashing = async <T>(work: Promise<T>, ip: string | null): Promise<T> => {
+    try {
+      return await work;
+    } catch (error) {
+      if (error instanceof LatchkeyError && error.code === 'overloaded') {
+        log({ event: 'hashing_overloaded', ip });
+      }
+      throw error;
+    }
+  };
 
   const requireSameOrigin = (request: Request, connection: ConnectionInfo | undefined) => {
     const refused = refuseCrossOrigin(request, connection);
@@ -87,9 +137,13 @@ export function createAuthRoutes(deps: RouteDeps) {
   };
 
   /** The session or family the presented cookie belongs to, if it is still ours. */
-  const presentedSession = async (request: Request): Promise<SessionRecord | null> => {
-    if (tokens) return tokens.refresh.identify(presentedCredential(request));
-    const previous = await sessions.validate(presentedCredential(request));
+  const presentedSession = async (
+    request: Request,
+    connection: ConnectionInfo | undefined,
+  ): Promise<SessionRecord | null> => {
+    const presented = presentedCredential(request, connection);
+    if (tokens) return tokens.refresh.identify(presented);
+    const previous = await sessions.validate(presented);
     return previous.ok ? previous.session : null;
   };
 
@@ -102,29 +156,38 @@ export function createAuthRoutes(deps: RouteDeps) {
 
   /**
    * A new session (or refresh family) for a fresh sign-in, under a fresh id; the
-   * presented one, if any, is replaced, never promoted.
+   * presented one, if any, is replaced, never promoted. The browser also gets a new
+   * device cookie for the account (a fresh nonce, so its failure count starts over).
    */
   const startSession = async (
     request: Request,
     connection: ConnectionInfo | undefined,
     userId: string,
   ) => {
-    const previous = await presentedSession(request);
+    const previous = await presentedSession(request, connection);
     if (previous) await store.sessions.deleteSession(previous.id);
     const created = await sessions.create(userId, clientInfo(request, connection));
     return {
       session: created.session,
-      setCookie: credentialCookie(created.cookie, config.absoluteTimeoutMs),
+      setCookies: [
+        credentialCookie(created.cookie, config.absoluteTimeoutMs),
+        deviceCookie(await devices.issue(userId)),
+      ],
       tokenBody: await accessTokenBody(userId, created.session.id),
     };
   };
 
-  const policyCheck = (password: string, email: string) => {
-    const problem = checkPasswordPolicy(password, email, {
+  /** API.md's password policy: length, then zxcvbn strength; the 422 says why. */
+  const policyCheck = (password: string, user: { email: string; name: string | null }) => {
+    const verdict = assessPassword(password, {
       minLength: config.passwordMinLength,
       maxLength: config.passwordMaxLength,
+      minScore: config.passwordMinScore,
+      email: user.email,
+      name: user.name,
+      siteName: config.siteName,
     });
-    if (problem) throw fail('weak_password');
+    if (!verdict.ok) throw fail('weak_password', { message: verdict.message });
   };
 
   const register: Handler = async (request, connection) => {
@@ -132,65 +195,85 @@ export function createAuthRoutes(deps: RouteDeps) {
     const body = parseBody(registerBody, await readJsonBody(request, config.bodyLimit));
     const { ip } = clientInfo(request, connection);
     const addressKey = ip ?? 'unknown';
-    const address = await addressLimiter.get(addressKey);
-    if (address && address.consumed >= config.addressLimit) throw rateLimited(address.msBeforeNext);
-    policyCheck(body.password, body.email);
+    // Every sign-up that gets this far costs a hash (or, for a taken email, reveals
+    // that it is registered), so each one counts.
+    const over = await countAttempt(registerLimiter, addressKey, config.registerLimit);
+    if (over) {
+      log({ event: 'register_limited', ip });
+      throw rateLimited(over.msBeforeNext);
+    }
+    const name = body.name ?? null;
+    policyCheck(body.password, { email: body.email, name });
 
     const user = {
       id: crypto.randomUUID(),
       email: body.email,
-      name: body.name ?? null,
-      passwordHash: await passwords.hash(body.password),
+      name,
+      passwordHash: await hashing(passwords.hash(body.password, 'register'), ip),
       createdAt: config.now(),
     };
-    if (!(await store.users.createUser(user))) {
-      // Probing for registered emails counts against the address like a failed login.
-      await addressLimiter.hit(addressKey);
-      throw fail('email_taken');
-    }
+    if (!(await store.users.createUser(user))) throw fail('email_taken');
     log({ event: 'register', userId: user.id, ip });
-    const { session, setCookie, tokenBody } = await startSession(request, connection, user.id);
+    const { session, setCookies, tokenBody } = await startSession(request, connection, user.id);
     log({ event: 'login_succeeded', userId: user.id, sessionId: session.id, ip });
     const payload: UserResponse = { user: toPublicUser(user), ...tokenBody };
-    return withCookies(json(201, payload), [setCookie]);
+    return withCookies(json(201, payload), setCookies);
   };
 
   const login: Handler = async (request, connection) => {
     requireSameOrigin(request, connection);
     const body = parseBody(loginBody, await readJsonBody(request, config.bodyLimit));
     const { ip } = clientInfo(request, connection);
-    const [accountOver, addressOver] = await Promise.all([
-      countAttempt(accountLimiter, body.email, config.loginLimit),
+    const device = await devices.read(presentedCookie(request, DEVICE_COOKIE, connection));
+    const user = await store.users.getUserByEmail(body.email);
+    // A browser holding this account's device cookie is judged on its own failures;
+    // every other attempt shares the account's count (OWASP device cookies).
+    const known = device !== null && user !== null && device.userId === user.id;
+    const [ownOver, addressOver] = await Promise.all([
+      known
+        ? countAttempt(deviceLimiter, device.nonce, config.loginLimit)
+        : countAttempt(accountLimiter, body.email, config.loginLimit),
       countAttempt(addressLimiter, ip ?? 'unknown', config.addressLimit),
     ]);
-    const over = accountOver ?? addressOver;
+    const over = ownOver ?? addressOver;
     if (over) {
-      log({ event: 'login_locked', scope: accountOver ? 'account' : 'address', userId: null, ip });
+      const scope = ownOver ? (known ? 'device' : 'account') : 'address';
+      log({ event: 'login_locked', scope, userId: user?.id ?? null, ip });
       throw rateLimited(over.msBeforeNext);
     }
 
-    const user = await store.users.getUserByEmail(body.email);
-    const valid = user
-      ? await passwords.verify(user.passwordHash, body.password)
-      : await passwords.verifyAgainstDummy(body.password);
+    const priority = known ? 'known_device' : 'login';
+    const valid = await hashing(
+      user
+        ? passwords.verify(user.passwordHash, body.password, priority)
+        : passwords.verifyAgainstDummy(body.password, priority),
+      ip,
+    );
     if (!user || !valid) {
       log({ event: 'login_failed', userId: user?.id ?? null, ip });
       throw fail('invalid_credentials');
     }
-    // Only failures count: a good login clears the account and takes back its address hit.
-    await Promise.all([accountLimiter.reset(body.email), addressLimiter.refund(ip ?? 'unknown')]);
-    const { session, setCookie, tokenBody } = await startSession(request, connection, user.id);
+    // Only failures count: a good login clears its own count and takes back its
+    // address hit. (A known device's success leaves the strangers' count alone.)
+    await Promise.all([
+      known ? deviceLimiter.reset(device.nonce) : accountLimiter.reset(body.email),
+      addressLimiter.refund(ip ?? 'unknown'),
+    ]);
+    const { session, setCookies, tokenBody } = await startSession(request, connection, user.id);
     log({ event: 'login_succeeded', userId: user.id, sessionId: session.id, ip });
     const payload: UserResponse = { user: toPublicUser(user), ...tokenBody };
-    return withCookies(json(200, payload), [setCookie]);
+    return withCookies(json(200, payload), setCookies);
   };
 
   const logout: Handler = async (request, connection) => {
     requireSameOrigin(request, connection);
+    // A duplicated credential cookie is refused here like everywhere: clearing the
+    // genuine cookie because a sibling planted a second one is the attack.
+    const presented = presentedCredential(request, connection);
     let target: { userId: string; sessionId: string } | null = null;
     if (tokens) {
       // The refresh cookie names the family; a bearer token's sid is the fallback.
-      const family = await tokens.refresh.identify(presentedCredential(request));
+      const family = await tokens.refresh.identify(presented);
       if (family) target = { userId: family.userId, sessionId: family.id };
       else {
         const bearer = await authenticate(request, connection);
@@ -206,11 +289,9 @@ export function createAuthRoutes(deps: RouteDeps) {
     if (target && (await store.sessions.deleteSession(target.sessionId))) {
       log({ event: 'logout', userId: target.userId, sessionId: target.sessionId });
     }
-    // Signed out either way: clear the cookie and everything the origin stored.
-    return noContent({
-      'Set-Cookie': clearedCookie,
-      'Clear-Site-Data': '"cache", "cookies", "storage"',
-    });
+    // Signed out either way: clear the cookie and the origin's storage (not
+    // "cookies", which reaches sibling sites, nor "cache", which stalls Chromium).
+    return noContent(logoutHeaders);
   };
 
   /** Token mode verifies the access token alone; the session view needs the records. */
@@ -291,13 +372,16 @@ export function createAuthRoutes(deps: RouteDeps) {
       log({ event: 'login_locked', scope: 'account', userId: user.id, ip });
       throw rateLimited(over.msBeforeNext);
     }
-    if (!(await passwords.verify(user.passwordHash, body.currentPassword))) {
+    if (!(await hashing(passwords.verify(user.passwordHash, body.currentPassword), ip))) {
       log({ event: 'password_change_failed', userId: user.id, ip });
       throw fail('invalid_credentials');
     }
     await accountLimiter.reset(user.email);
-    policyCheck(body.newPassword, user.email);
-    await store.users.setPasswordHash(user.id, await passwords.hash(body.newPassword));
+    policyCheck(body.newPassword, user);
+    await store.users.setPasswordHash(
+      user.id,
+      await hashing(passwords.hash(body.newPassword, 'login'), ip),
+    );
     // Every other device is signed out; this one continues under a fresh id (token
     // mode: a fresh refresh family, for which the client refreshes).
     const revoked = await store.sessions.deleteUserSessions(user.id);
@@ -311,7 +395,7 @@ export function createAuthRoutes(deps: RouteDeps) {
   const refresh: Handler = async (request, connection) => {
     if (!tokens) throw fail('not_found');
     requireSameOrigin(request, connection);
-    const outcome = await tokens.refresh.rotate(presentedCredential(request));
+    const outcome = await tokens.refresh.rotate(presentedCredential(request, connection));
     if (!outcome.ok) {
       const { reason, family } = outcome;
       if (reason === 'reused' && family) {

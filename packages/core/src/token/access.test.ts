@@ -70,6 +70,19 @@ describe('access tokens', () => {
     ).not.toBeNull();
   });
 
+  it('refuses an iat in the future and a lifetime above the configured TTL', async () => {
+    const header = { kid: jwk.kid, typ: 'at+jwt' };
+    const t = Math.floor(now / 1000);
+    // Signed with the real key, so only the iat/exp rules can refuse them.
+    expect(await tokens.verify(await forge({ ...goodClaims(), iat: t + 60 }, header))).toBeNull();
+    expect(
+      await tokens.verify(await forge({ ...goodClaims(), iat: t, exp: t + 601 }, header)),
+    ).toBeNull();
+    expect(
+      await tokens.verify(await forge({ ...goodClaims(), iat: t - 10, exp: t + 590 }, header)),
+    ).not.toBeNull();
+  });
+
   it('refuses alg: none', async () => {
     const token = `${b64json({ alg: 'none', kid: jwk.kid, typ: 'at+jwt' })}.${b64json(goodClaims())}.`;
     expect(await tokens.verify(token)).toBeNull();

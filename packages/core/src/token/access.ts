@@ -31,7 +31,8 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]{10,2000}\.[A-Za-z0-9_-]{10,4000}\.[A-Za-z0-9_-
 /**
  * Short-lived access JWTs (RFC 9068 `at+jwt`), signed with an asymmetric key and
  * verified with an algorithm allow-list of one, a kid lookup, and exact iss/aud/exp
- * checks. The issuing server enforces `exp` to the second (no clock tolerance).
+ * checks. The issuing server enforces `exp` to the second (no clock tolerance),
+ * and refuses an `iat` in the future or an `exp - iat` above the configured lifetime.
  */
 export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   const { keys, issuer, audience, ttlMs, now } = options;
@@ -85,6 +86,9 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
         if (typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string')
           return null;
         if (typeof iat !== 'number' || typeof exp !== 'number' || seconds() >= exp) return null;
+        // A token this issuer never minted: from the future, or living longer than
+        // the configured lifetime (a leaked signing key, or a misconfigured issuer).
+        if (iat > seconds() || exp - iat > Math.max(1, Math.floor(ttlMs / 1000))) return null;
         const claims: AccessClaims = { sub, sid, jti, iat, exp };
         if (cache.size >= cacheSize) {
           const oldest = cache.keys().next();

@@ -1,7 +1,6 @@
 import type { LatchkeyConfig } from '../config.js';
 import { createCredentialCodec } from '../credential.js';
-import { constantTimeEqual, randomToken, sha256, type Signer } from '../crypto.js';
-import { SECRET_BYTES } from '../session.js';
+import { constantTimeEqual, sha256, type Signer } from '../crypto.js';
 import type { LatchkeyStore, SessionRecord } from '../stores/types.js';
 
 export type RefreshOutcome =
@@ -19,11 +18,22 @@ export interface RefreshStrategy {
 const MAX_CAS_ATTEMPTS = 16;
 
 /**
+ * Signer purpose of a token's successor (an HMAC-SHA-256: 32 bytes, like a random
+ * secret). Distinct from every credential purpose, so a successor is never the
+ * signature of any cookie, which its holder can read.
+ */
+const SUCCESSOR_PURPOSE = 'refresh-successor';
+
+/**
  * Refresh families (token mode). Every refresh rotates the family's token with a
- * compare-and-set on its hash, so of two concurrent refreshes exactly one rotates
- * first. Presenting the token that was just replaced is allowed for the retry window
- * (a response lost in transit); any other stale token is a replay of a stolen token,
- * and the whole family is revoked.
+ * compare-and-set on its hash. The successor of a token is not random but
+ * HMAC(first server secret, family id + the presented raw secret): unpredictable
+ * without both, never computable from the stored hashes, and the same for every
+ * request that presents the same token. So when two refreshes race (or a response is
+ * lost and retried) within the retry window, the later one finds the family already
+ * rotated to exactly the successor it would have made and answers with that same
+ * cookie: nothing is rotated twice, and every cookie answered stays usable. Any other
+ * stale token is a replay of a stolen token, and the whole family is revoked.
  */
 export function createRefreshStrategy(
   config: LatchkeyConfig,
@@ -40,6 +50,9 @@ export function createRefreshStrategy(
       if (!decoded) return { ok: false, reason: 'invalid' };
       let family = await store.sessions.getSession(decoded.id);
       const presented = decoded.secretHash;
+      // From the raw secret, never its hash: a leaked database must not yield tokens.
+      const successor = await signer.sign(SUCCESSOR_PURPOSE, `${decoded.id}.${decoded.secret}`);
+      const successorHash = await sha256(successor);
 
       for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS && family; attempt++) {
         const now = config.now();
@@ -58,10 +71,17 @@ export function createRefreshStrategy(
           await store.sessions.deleteSession(family.id);
           return { ok: false, reason: 'reused', family };
         }
-        const secret = randomToken(SECRET_BYTES);
+        if (isRetry && constantTimeEqual(successorHash, family.secretHash)) {
+          // Already rotated to this token's successor (a racing or lost request):
+          // answer with that same cookie instead of rotating again.
+          return { ok: true, family, cookie: await codec.encode(family.id, successor) };
+        }
+        // A retry whose successor differs from the current token comes from a server
+        // signing with another first secret (a key rollout), or follows a rotation made
+        // before successors were derived: rotate as before, keeping the original
+        // rotation's token and time, so the window never grows.
         const next = {
-          secretHash: await sha256(secret),
-          // A retry keeps the original rotation's token and time: the window never grows.
+          secretHash: successorHash,
           previousSecretHash: isCurrent ? presented : family.previousSecretHash,
           rotatedAt: isCurrent ? now : (family.rotatedAt ?? now),
           lastSeenAt: now,
@@ -71,10 +91,11 @@ export function createRefreshStrategy(
           return {
             ok: true,
             family: { ...family, ...next },
-            cookie: await codec.encode(family.id, secret),
+            cookie: await codec.encode(family.id, successor),
           };
         }
-        // Lost the compare-and-set to a concurrent refresh: look again.
+        // Lost the compare-and-set to a concurrent refresh: look again (usually to
+        // find it rotated to our successor, answered above).
         family = await store.sessions.getSession(decoded.id);
       }
       return { ok: false, reason: 'invalid' };
