@@ -125,6 +125,44 @@ describe('token mode across servers', () => {
   });
 });
 
+describe('token mode across servers: an access token dies with its session', () => {
+  it('after sign-out on A, B refuses the bearer token within the bound (near-cache on both); reports the time', async () => {
+    const keys = JSON.stringify({ keys: [await generateSigningJwk('EdDSA')] });
+    const [a, b] = await pair({
+      LATCHKEY_PUBLIC_URL: 'https://app.example.test',
+      LATCHKEY_MODE: 'token',
+      LATCHKEY_SIGNING_KEYS: keys,
+      LATCHKEY_NEAR_CACHE: '30s',
+    });
+    try {
+      const times: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const agent = new Agent(a.url);
+        const reply = await agent.request('POST', '/auth/register', {
+          json: { email: `bearer${i}.${Date.now()}@example.com`, password: GOOD_PASSWORD },
+        });
+        const bearer = { authorization: `Bearer ${reply.json.accessToken as string}` };
+        const onB = () => new Agent(b.url).request('GET', '/api/notes', { headers: bearer });
+        // Warm B's near-cache with this family.
+        expect((await onB()).status).toBe(200);
+        expect((await onB()).status).toBe(200);
+        expect((await agent.request('POST', '/auth/logout')).status).toBe(204);
+        const loggedOutAt = performance.now();
+        await expect
+          .poll(async () => (await onB()).status, { timeout: 1000, interval: 1 })
+          .toBe(401);
+        times.push(performance.now() - loggedOutAt);
+      }
+      times.sort((x, y) => x - y);
+      console.log(
+        `bearer token refused on the other server after the logout answer (30 sign-outs): p50 ${times[14]?.toFixed(2)} ms, max ${times[29]?.toFixed(2)} ms`,
+      );
+    } finally {
+      await Promise.all([a.dispose(), b.dispose()]);
+    }
+  });
+});
+
 /** True once something accepts TCP connections on the port. */
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -139,6 +139,24 @@ describe('readEnv', () => {
     [{ LATCHKEY_PUBLIC_URL: 'localhost' }, /^LATCHKEY_PUBLIC_URL:/],
     [{ LATCHKEY_ORIGINS: 'x' }, /^LATCHKEY_ORIGINS:/],
     [{ LATCHKEY_LOGIN_LIMIT: '0' }, /^LATCHKEY_LOGIN_LIMIT:/],
+    [{ LATCHKEY_REGISTER_LIMIT: 'many' }, /^LATCHKEY_REGISTER_LIMIT:/],
+    // Servers sharing a store must share keys: a per-machine secret would sign users out.
+    [
+      { LATCHKEY_REDIS_URL: 'redis://127.0.0.1:6379' },
+      /^LATCHKEY_SECRET: required with a shared store \(LATCHKEY_REDIS_URL\)/,
+    ],
+    [
+      { DATABASE_URL: 'postgres://db/app' },
+      /^LATCHKEY_SECRET: required with a shared store \(DATABASE_URL\)/,
+    ],
+    [
+      {
+        DATABASE_URL: 'postgres://db/app',
+        LATCHKEY_SECRET: 'x'.repeat(32),
+        LATCHKEY_MODE: 'token',
+      },
+      /^LATCHKEY_SIGNING_KEYS: required in token mode with a shared store/,
+    ],
   ])('fails with one line naming the key: %j', (env, message) => {
     expect(() => readEnv(env)).toThrow(message);
     try {
