@@ -88,6 +88,13 @@ export const CONTENDERS: Contender[] = [
     credential: 'latchkey-token',
     group: 'latchkey',
   },
+  {
+    id: 'latchkey-token-stateless',
+    label: 'Latchkey token mode, statelessAccess (no liveness read)',
+    server: 'servers/latchkey-token-stateless.ts',
+    credential: 'latchkey-token',
+    group: 'latchkey',
+  },
   // --- Peers (bench/package.json devDependencies). ---
   {
     id: 'express-session-memory',

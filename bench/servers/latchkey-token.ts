@@ -1,4 +1,5 @@
-// Latchkey token mode on SQLite: /me verifies the EdDSA access JWT (no store read).
+// Latchkey token mode on SQLite: /me verifies the EdDSA access JWT and that its session
+// is alive (answered from the SQLite store's memory cache).
 import { join } from 'node:path';
 import { generateSigningJwk } from '../../packages/core/src/index.js';
 import { createSqliteStore } from '../../packages/store-sqlite/src/index.js';

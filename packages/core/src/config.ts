@@ -1,6 +1,6 @@
 import { parseDuration, type Duration } from './duration.js';
 import type { LatchkeyStore } from './stores/types.js';
-import type { SecurityLogger } from './log.js';
+import { jsonLineLogger, type SecurityLogger } from './log.js';
 import { createKeySet, type KeySet, type SigningAlgorithm, type SigningJwk } from './token/keys.js';
 
 /**
@@ -187,7 +187,7 @@ export interface LatchkeyConfig {
   readonly clearSiteData: string | null;
   readonly trustedProxies: number;
   readonly bodyLimit: number;
-  readonly logger: SecurityLogger | undefined;
+  readonly logger: SecurityLogger;
   readonly now: () => number;
   readonly unsafe: Readonly<Required<UnsafeOptions>>;
 }
@@ -444,7 +444,7 @@ export function resolveConfig(options: LatchkeyOptions): LatchkeyConfig {
     clearSiteData,
     trustedProxies: integer('trustedProxies', options.trustedProxies, 0, 0, 16),
     bodyLimit: integer('bodyLimit', options.bodyLimit, 16_384, 1024, 1_048_576),
-    logger: options.logger,
+    logger: options.logger ?? jsonLineLogger,
     now: options.now ?? Date.now,
     unsafe: Object.freeze({
       disableCrossOriginCheck: options.unsafe?.disableCrossOriginCheck === true,

@@ -64,16 +64,7 @@ export function fail(
   return new LatchkeyError(code, options);
 }
 
-export function statusOf(code: ErrorCode): number {
-  return ERRORS[code].status;
-}
-
 /** The JSON body for an error: code and safe message only. */
 export function errorBody(error: LatchkeyError): ErrorBody {
   return { error: { code: error.code, message: error.message } };
-}
-
-/** Marks a fault raised by a store (backend unreachable, I/O error). */
-export class StoreFault extends Error {
-  override readonly name = 'StoreFault';
 }

@@ -1,38 +1,25 @@
+import type { AuthContext } from './auth/context.js';
+import { createAuthLimits } from './auth/limits.js';
 import { resolveConfig, type LatchkeyConfig, type LatchkeyOptions } from './config.js';
-import { readCredentialCookie, serializeCookie } from './cookies.js';
 import { createSigner } from './crypto.js';
+import { createDeviceCookies } from './device.js';
 import { fail, LatchkeyError } from './errors.js';
 import { securityHeaders, withSecurityHeaders } from './headers.js';
+import { createRequestAuthenticator } from './http/authenticate.js';
+import { createCookieWriter } from './http/cookie-writer.js';
+import { createRequestReader } from './http/request.js';
 import { errorResponse, JSON_CONTENT_TYPE, jsonResponse } from './http/respond.js';
 import { createAuthRoutes } from './http/routes.js';
+import type { AuthResult, ConnectionInfo } from './http/types.js';
 import type { SecurityEvent } from './log.js';
-import { crossOriginRefusal, isUnsafeMethod } from './origin.js';
-import { createSessionStrategy, type ClientInfo } from './session.js';
+import { createPasswordHasher } from './password.js';
+import { createSessionStrategy } from './session.js';
 import { guardStore } from './stores/guard.js';
-import type { SessionRecord, UserRecord } from './stores/types.js';
 import { createAccessTokens } from './token/access.js';
 import { createRefreshStrategy } from './token/refresh.js';
-import { CSRF_HEADER, REFRESH_COOKIE, SESSION_COOKIE, type PublicUser } from './wire.js';
 
-/** What an adapter knows about the connection that the Request does not carry. */
-export interface ConnectionInfo {
-  /** The socket's remote address. */
-  remoteAddress?: string | null;
-}
-
-export type AuthResult =
-  | {
-      ok: true;
-      userId: string;
-      /** The session (session mode) or refresh family (token mode) id. */
-      sessionId: string;
-      /** Session mode: loaded with the session. Token mode: null (the token is verified without the store). */
-      user: PublicUser | null;
-      session: SessionRecord | null;
-      /** Set-Cookie headers the response must carry (a cookie re-signed under a new key). */
-      setCookies: string[];
-    }
-  | { ok: false; error: LatchkeyError };
+export type { AuthResult, ConnectionInfo } from './http/types.js';
+export { toPublicUser } from './auth/public.js';
 
 export interface Latchkey {
   readonly config: LatchkeyConfig;
@@ -70,12 +57,52 @@ export interface Latchkey {
   ping(): Promise<void>;
 }
 
-export function toPublicUser(user: UserRecord): PublicUser {
+/** The operations' context: strategies and limits over the guarded store, built once. */
+function createAuthContext(
+  config: LatchkeyConfig,
+  log: (event: SecurityEvent) => void,
+): AuthContext {
+  const store = guardStore(config.store, config.logger, config.now);
+  const signer = createSigner(config.secrets);
+  const tokens = config.token
+    ? {
+        access: createAccessTokens({
+          keys: config.token.keys,
+          issuer: config.token.issuer,
+          audience: config.token.audience,
+          ttlMs: config.token.accessTtlMs,
+          now: config.now,
+        }),
+        refresh: createRefreshStrategy(store, signer, {
+          ...config,
+          retryWindowMs: config.token.refreshRetryWindowMs,
+        }),
+      }
+    : null;
   return {
-    id: user.id,
-    email: user.email,
-    name: user.name,
-    createdAt: new Date(user.createdAt).toISOString(),
+    store,
+    sessions: createSessionStrategy(store, signer, config),
+    tokens,
+    passwords: createPasswordHasher({
+      concurrency: config.hashConcurrency,
+      maxWaiting: config.hashQueueLimit,
+    }),
+    devices: createDeviceCookies(signer, config.now),
+    limits: createAuthLimits(store.rateLimits, {
+      loginLimit: config.loginLimit,
+      addressLimit: config.addressLimit,
+      registerLimit: config.registerLimit,
+      windowMs: config.rateLimitWindowMs,
+    }),
+    policy: {
+      minLength: config.passwordMinLength,
+      maxLength: config.passwordMaxLength,
+      minScore: config.passwordMinScore,
+      siteName: config.siteName,
+    },
+    statelessAccess: config.token?.statelessAccess ?? false,
+    log,
+    now: config.now,
   };
 }
 
@@ -86,187 +113,22 @@ export function toPublicUser(user: UserRecord): PublicUser {
  */
 export function createLatchkey(options: LatchkeyOptions): Latchkey {
   const config = resolveConfig(options);
-  const weakened = Object.entries(config.unsafe).filter(([key, value]) =>
-    key === 'sameSite' ? value !== 'Strict' : value === true,
-  );
-  if (weakened.length > 0) {
-    console.warn(
-      `latchkey: UNSAFE options in use, defences are off: ${weakened.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`,
-    );
-  }
   const log = (event: SecurityEvent) =>
-    config.logger?.({ ...event, time: new Date(config.now()).toISOString() });
-  const store = guardStore(config.store, config.logger);
-  const signer = createSigner(config.secrets);
-  const sessions = createSessionStrategy(
-    config,
-    store,
-    signer,
-    config.mode === 'token' ? 'refresh' : 'session',
-  );
-  const tokens = config.token
-    ? {
-        access: createAccessTokens({
-          keys: config.token.keys,
-          issuer: config.token.issuer,
-          audience: config.token.audience,
-          ttlMs: config.token.accessTtlMs,
-          now: config.now,
-        }),
-        refresh: createRefreshStrategy(config, store, signer, config.token.refreshRetryWindowMs),
-      }
-    : null;
-  const headers = securityHeaders(config);
+    config.logger({ ...event, time: new Date(config.now()).toISOString() });
+  const weakened = Object.entries(config.unsafe)
+    .filter(([key, value]) => (key === 'sameSite' ? value !== 'Strict' : value === true))
+    .map(([key, value]) => `${key}=${String(value)}`);
+  if (weakened.length > 0) log({ event: 'unsafe_options', options: weakened });
 
-  const clientInfo = (request: Request, connection?: ConnectionInfo): ClientInfo => {
-    let ip = connection?.remoteAddress ?? null;
-    if (config.trustedProxies > 0) {
-      const hops = (request.headers.get('x-forwarded-for') ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-      ip = hops[hops.length - config.trustedProxies] ?? ip;
-    }
-    return { userAgent: request.headers.get('user-agent'), ip };
-  };
-
-  /**
-   * The cookie that carries the credential: the session, or (token mode) the refresh
-   * token. Both `__Host-Http-`: host-only and Path=/, so a sibling subdomain can
-   * neither overwrite it nor shadow it with a longer Path.
-   */
-  const credentialCookieName = config.mode === 'token' ? REFRESH_COOKIE : SESSION_COOKIE;
-  const credentialCookie = (value: string, maxAgeMs: number) =>
-    serializeCookie(credentialCookieName, value, {
-      path: '/',
-      httpOnly: true,
-      secure: true,
-      sameSite: config.unsafe.sameSite,
-      maxAge: value === '' ? 0 : Math.ceil(maxAgeMs / 1000),
-    });
-
-  /**
-   * A credential cookie of the request. Sent twice, it is a conflict: a sibling
-   * subdomain planted one, nothing says which is genuine, so the request is refused
-   * (and the genuine cookie is left alone: clearing it is what the attacker wants).
-   */
-  const presentedCookie = (
-    request: Request,
-    name: string,
-    connection?: ConnectionInfo,
-  ): string | null => {
-    const read = readCredentialCookie(request.headers.get('cookie'), name);
-    if (!read.conflict) return read.value;
-    log({ event: 'cookie_conflict', cookie: name, ip: clientInfo(request, connection).ip });
-    throw fail('unauthenticated');
-  };
-
-  const refuseCrossOrigin = (
-    request: Request,
-    connection?: ConnectionInfo,
-  ): LatchkeyError | null => {
-    const refusal = crossOriginRefusal(request, config);
-    if (!refusal) return null;
-    log({ event: 'csrf_refused', reason: refusal, ip: clientInfo(request, connection).ip });
-    return fail('csrf_failed');
-  };
-
-  const authenticateSession = async (
-    request: Request,
-    connection?: ConnectionInfo,
-  ): Promise<AuthResult> => {
-    const result = await sessions.validate(presentedCookie(request, SESSION_COOKIE, connection));
-    if (!result.ok) {
-      if (result.reason === 'expired' && result.session) {
-        log({
-          event: 'session_expired',
-          userId: result.session.userId,
-          sessionId: result.session.id,
-        });
-      }
-      return {
-        ok: false,
-        error: fail(result.reason === 'expired' ? 'session_expired' : 'unauthenticated'),
-      };
-    }
-    if (isUnsafeMethod(request.method) && !config.unsafe.disableCsrfToken) {
-      const token = request.headers.get(CSRF_HEADER);
-      if (!(await sessions.verifyCsrfToken(result.session, token))) {
-        log({ event: 'csrf_refused', reason: 'token', ip: clientInfo(request, connection).ip });
-        return { ok: false, error: fail('csrf_failed') };
-      }
-    }
-    const setCookies = result.renewedCookie
-      ? [credentialCookie(result.renewedCookie, result.session.expiresAt - config.now())]
-      : [];
-    const record = result.user;
-    let user: PublicUser | undefined;
-    return {
-      ok: true,
-      userId: record.id,
-      sessionId: result.session.id,
-      // Built on first read: most routes need only the id, and this runs per request.
-      get user() {
-        return (user ??= toPublicUser(record));
-      },
-      session: result.session,
-      setCookies,
-    };
-  };
-
-  const authenticateBearer = async (request: Request): Promise<AuthResult> => {
-    const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(request.headers.get('authorization') ?? '');
-    const claims = match && tokens ? await tokens.access.verify(match[1] as string) : null;
-    if (!claims) return { ok: false, error: fail('unauthenticated') };
-    if (!config.token?.statelessAccess) {
-      // A token dies with its session: after sign-out, revocation or a password change
-      // its family is gone from the store (and from every near-cache within the
-      // invalidation bound), so the token is refused long before its exp.
-      const family = await store.sessions.getSession(claims.sid);
-      if (!family || family.userId !== claims.sub || config.now() >= family.expiresAt) {
-        return { ok: false, error: fail('unauthenticated') };
-      }
-    }
-    return {
-      ok: true,
-      userId: claims.sub,
-      sessionId: claims.sid,
-      user: null,
-      session: null,
-      setCookies: [],
-    };
-  };
-
-  const authenticate = async (
-    request: Request,
-    connection?: ConnectionInfo,
-  ): Promise<AuthResult> => {
-    try {
-      const refused = refuseCrossOrigin(request, connection);
-      if (refused) return { ok: false, error: refused };
-      return tokens
-        ? await authenticateBearer(request)
-        : await authenticateSession(request, connection);
-    } catch (error) {
-      if (error instanceof LatchkeyError) return { ok: false, error };
-      throw error;
-    }
-  };
-
-  const routes = createAuthRoutes({
-    config,
-    store,
-    signer,
-    sessions,
-    tokens,
-    log,
-    authenticate,
-    refuseCrossOrigin,
-    clientInfo,
-    credentialCookie,
-    presentedCookie,
+  const ctx = createAuthContext(config, log);
+  const reader = createRequestReader(config, log);
+  const cookies = createCookieWriter(config);
+  const { authenticateRequest, authenticate } = createRequestAuthenticator(ctx, reader, cookies, {
+    csrfToken: !config.unsafe.disableCsrfToken,
   });
+  const routes = createAuthRoutes({ config, ctx, reader, cookies, authenticateRequest });
 
+  const headers = securityHeaders(config);
   const secure: Latchkey['secure'] = (response, options) => {
     const secured = withSecurityHeaders(response, headers);
     if (options?.private && !secured.headers.has('Cache-Control')) {
@@ -308,7 +170,7 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
     errorResponse: (error: LatchkeyError) => secure(errorResponse(error)),
     secure,
     json,
-    sweepExpired: () => store.sessions.deleteExpiredSessions(config.now()),
-    ping: () => store.ping(),
+    sweepExpired: () => ctx.store.sessions.deleteExpiredSessions(config.now()),
+    ping: () => ctx.store.ping(),
   });
 }

@@ -18,6 +18,7 @@ export type SecurityEvent =
   | { event: 'password_change_failed'; userId: string; ip: string | null }
   | { event: 'csrf_refused'; reason: string; ip: string | null }
   | { event: 'cookie_conflict'; cookie: string; ip: string | null }
+  | { event: 'unsafe_options'; options: string[] }
   | {
       event: 'register_limited' | 'hashing_overloaded';
       ip: string | null;

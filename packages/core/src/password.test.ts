@@ -66,7 +66,7 @@ describe('createPasswordHasher', () => {
     expect(refused).toHaveLength(2);
     for (const error of refused) {
       expect(error).toMatchObject({ code: 'overloaded', status: 503 });
-      expect(Number((error).headers['Retry-After'])).toBeGreaterThanOrEqual(1);
+      expect(Number(error.headers['Retry-After'])).toBeGreaterThanOrEqual(1);
     }
   });
 

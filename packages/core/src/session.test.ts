@@ -31,7 +31,7 @@ describe('session strategy', () => {
       session: { idleTimeout: '30m', absoluteTimeout: '2h', touchInterval: '1m' },
       now: () => now,
     });
-    sessions = createSessionStrategy(config, store, createSigner(secrets));
+    sessions = createSessionStrategy(store, createSigner(secrets), config);
   });
 
   it('stores only the hash of the 256-bit secret, under a public id', async () => {
@@ -111,7 +111,7 @@ describe('session strategy', () => {
       publicUrl: 'http://localhost',
       now: () => now,
     });
-    const rotated = createSessionStrategy(config, store, createSigner(rotatedSecrets));
+    const rotated = createSessionStrategy(store, createSigner(rotatedSecrets), config);
     const result = await rotated.validate(cookie);
     expect(result.ok && result.renewedCookie).toBeTruthy();
     const renewed = result.ok ? result.renewedCookie : null;

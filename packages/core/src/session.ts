@@ -1,5 +1,4 @@
-import type { LatchkeyConfig } from './config.js';
-import { createCredentialCodec } from './credential.js';
+import { createCredentialCodec, type CredentialCodec } from './credential.js';
 import { constantTimeEqual, randomToken, sha256, type Signer } from './crypto.js';
 import type { LatchkeyStore, SessionRecord, UserRecord } from './stores/types.js';
 
@@ -34,38 +33,57 @@ export interface SessionStrategy {
   verifyCsrfToken(session: SessionRecord, token: string | null): Promise<boolean>;
 }
 
+/** The clock and the timeouts a session (or refresh family) lives by. */
+export interface SessionTiming {
+  now: () => number;
+  idleTimeoutMs: number;
+  absoluteTimeoutMs: number;
+  /** Least time between two writes that slide the idle expiry. */
+  touchIntervalMs: number;
+}
+
+/**
+ * Stores a new session (or refresh family) under fresh random id and secret, and
+ * returns its credential `id.secret.signature`. Shared by both strategies.
+ */
+export async function createSessionRecord(
+  store: LatchkeyStore,
+  codec: CredentialCodec,
+  timing: SessionTiming,
+  userId: string,
+  client: ClientInfo,
+): Promise<{ session: SessionRecord; cookie: string }> {
+  const now = timing.now();
+  const id = randomToken(ID_BYTES);
+  const secret = randomToken(SECRET_BYTES);
+  const expiresAt = now + timing.absoluteTimeoutMs;
+  const session: SessionRecord = {
+    id,
+    userId,
+    secretHash: await sha256(secret),
+    previousSecretHash: null,
+    rotatedAt: null,
+    createdAt: now,
+    lastSeenAt: now,
+    idleExpiresAt: Math.min(now + timing.idleTimeoutMs, expiresAt),
+    expiresAt,
+    userAgent: client.userAgent?.slice(0, 256) ?? null,
+    ip: client.ip?.slice(0, 64) ?? null,
+  };
+  await store.sessions.createSession(session);
+  return { session, cookie: await codec.encode(id, secret) };
+}
+
 export function createSessionStrategy(
-  config: LatchkeyConfig,
   store: LatchkeyStore,
   signer: Signer,
-  /** What the credential is for: a session cookie, or a token-mode refresh cookie. */
-  purpose: 'session' | 'refresh' = 'session',
+  timing: SessionTiming,
 ): SessionStrategy {
   // Session cookies come back on every request: remember the ones that verified.
-  const codec = createCredentialCodec(signer, purpose, { cacheEntries: 10_000 });
+  const codec = createCredentialCodec(signer, 'session', { cacheEntries: 10_000 });
 
   return {
-    async create(userId, client) {
-      const now = config.now();
-      const id = randomToken(ID_BYTES);
-      const secret = randomToken(SECRET_BYTES);
-      const expiresAt = now + config.absoluteTimeoutMs;
-      const session: SessionRecord = {
-        id,
-        userId,
-        secretHash: await sha256(secret),
-        previousSecretHash: null,
-        rotatedAt: null,
-        createdAt: now,
-        lastSeenAt: now,
-        idleExpiresAt: Math.min(now + config.idleTimeoutMs, expiresAt),
-        expiresAt,
-        userAgent: client.userAgent?.slice(0, 256) ?? null,
-        ip: client.ip?.slice(0, 64) ?? null,
-      };
-      await store.sessions.createSession(session);
-      return { session, cookie: await codec.encode(id, secret) };
-    },
+    create: (userId, client) => createSessionRecord(store, codec, timing, userId, client),
 
     async validate(cookie) {
       if (cookie === null) return { ok: false, reason: 'missing' };
@@ -77,7 +95,7 @@ export function createSessionStrategy(
       if (!session || !constantTimeEqual(session.secretHash, decoded.secretHash)) {
         return { ok: false, reason: 'invalid' };
       }
-      const now = config.now();
+      const now = timing.now();
       if (now >= session.expiresAt || now >= session.idleExpiresAt) {
         await store.sessions.deleteSession(id);
         return { ok: false, reason: 'expired', session };
@@ -88,9 +106,9 @@ export function createSessionStrategy(
         return { ok: false, reason: 'invalid' };
       }
       // Slide the idle expiry, but write at most once per touch interval.
-      if (now - session.lastSeenAt >= config.touchIntervalMs) {
+      if (now - session.lastSeenAt >= timing.touchIntervalMs) {
         session.lastSeenAt = now;
-        session.idleExpiresAt = Math.min(now + config.idleTimeoutMs, session.expiresAt);
+        session.idleExpiresAt = Math.min(now + timing.idleTimeoutMs, session.expiresAt);
         await store.sessions.touchSession(id, session.lastSeenAt, session.idleExpiresAt);
       }
       return {

@@ -8,7 +8,12 @@ import type { LatchkeyStore, Limiter } from './types.js';
  * through. The original error is kept as `cause` and logged by name only (a driver's
  * message may quote SQL or a connection string).
  */
-export function failClosed<T extends object>(target: T, area: string, logger?: SecurityLogger): T {
+export function failClosed<T extends object>(
+  target: T,
+  area: string,
+  logger?: SecurityLogger,
+  now: () => number = Date.now,
+): T {
   // One wrapper per method, made on first use: this sits on every request's path.
   const wrappers = new Map<PropertyKey, { of: unknown; wrapper: unknown }>();
   return new Proxy(target, {
@@ -26,7 +31,7 @@ export function failClosed<T extends object>(target: T, area: string, logger?: S
             event: 'store_unavailable',
             operation: `${area}.${String(property)}`,
             error: error instanceof Error ? error.name : 'unknown',
-            time: new Date().toISOString(),
+            time: new Date(now()).toISOString(),
           });
           throw fail('store_unavailable', { cause: error });
         }
@@ -46,8 +51,10 @@ export function failClosed<T extends object>(target: T, area: string, logger?: S
 export function guardStore(
   store: LatchkeyStore,
   logger: SecurityLogger | undefined,
+  now: () => number = Date.now,
 ): LatchkeyStore {
-  const guard = <T extends object>(target: T, area: string): T => failClosed(target, area, logger);
+  const guard = <T extends object>(target: T, area: string): T =>
+    failClosed(target, area, logger, now);
 
   return {
     name: store.name,

@@ -33,8 +33,8 @@ describe('refresh families', () => {
       now: () => now,
     });
     const signer = createSigner(secrets);
-    const families = createSessionStrategy(config, store, signer, 'refresh');
-    refresh = createRefreshStrategy(config, store, signer, 10_000);
+    refresh = createRefreshStrategy(store, signer, { ...config, retryWindowMs: 10_000 });
+    const families = refresh;
     start = async () => {
       const { session, cookie } = await families.create('u1', client);
       return { id: session.id, cookie };
@@ -177,7 +177,10 @@ describe('refresh families', () => {
       publicUrl: 'http://localhost',
       now: () => now,
     });
-    const other = createRefreshStrategy(config, store, createSigner(rolled), 10_000);
+    const other = createRefreshStrategy(store, createSigner(rolled), {
+      ...config,
+      retryWindowMs: 10_000,
+    });
     now += 1_000;
     const retry = await other.rotate(cookie);
     expect(retry).toMatchObject({ ok: true, family: { id } });
@@ -222,7 +225,7 @@ describe('refresh families', () => {
       reason: 'invalid',
     });
     const config = resolveConfig({ store, secrets, publicUrl: 'http://localhost', now: () => now });
-    const session = await createSessionStrategy(config, store, createSigner(secrets)).create(
+    const session = await createSessionStrategy(store, createSigner(secrets), config).create(
       'u1',
       client,
     );
@@ -238,21 +241,17 @@ describe('refresh families', () => {
       publicUrl: 'http://localhost',
       now: () => now,
     });
-    const forged = await createSessionStrategy(
-      config,
-      createMemoryStore(),
-      createSigner(foreign),
-      'refresh',
-    ).create('u1', client);
+    const forged = await createRefreshStrategy(createMemoryStore(), createSigner(foreign), {
+      ...config,
+      retryWindowMs: 10_000,
+    }).create('u1', client);
     const forgedForFamily = `${id}.${forged.cookie.split('.')[1] ?? ''}.${forged.cookie.split('.')[2] ?? ''}`;
     expect(await refresh.rotate(forged.cookie)).toMatchObject({ ok: false, reason: 'invalid' });
     expect(await refresh.rotate(forgedForFamily)).toMatchObject({ ok: false, reason: 'invalid' });
-    const unknown = await createSessionStrategy(
-      config,
-      createMemoryStore(),
-      createSigner(secrets),
-      'refresh',
-    ).create('u1', client);
+    const unknown = await createRefreshStrategy(createMemoryStore(), createSigner(secrets), {
+      ...config,
+      retryWindowMs: 10_000,
+    }).create('u1', client);
     expect(await refresh.rotate(unknown.cookie)).toMatchObject({ ok: false, reason: 'invalid' });
     expect((await refresh.rotate(cookie)).ok).toBe(true);
   });

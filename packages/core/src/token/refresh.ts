@@ -1,6 +1,6 @@
-import type { LatchkeyConfig } from '../config.js';
 import { createCredentialCodec } from '../credential.js';
 import { constantTimeEqual, sha256, type Signer } from '../crypto.js';
+import { createSessionRecord, type ClientInfo, type SessionTiming } from '../session.js';
 import type { LatchkeyStore, SessionRecord } from '../stores/types.js';
 
 export type RefreshOutcome =
@@ -8,6 +8,8 @@ export type RefreshOutcome =
   | { ok: false; reason: 'missing' | 'invalid' | 'expired' | 'reused'; family?: SessionRecord };
 
 export interface RefreshStrategy {
+  /** Starts a family for a fresh sign-in; the cookie carries its first refresh token. */
+  create(userId: string, client: ClientInfo): Promise<{ session: SessionRecord; cookie: string }>;
   /** Rotates the presented refresh token: a new one, or a verdict. */
   rotate(cookie: string | null): Promise<RefreshOutcome>;
   /** The family a refresh cookie belongs to, if it is its current or just-rotated token. */
@@ -36,14 +38,16 @@ const SUCCESSOR_PURPOSE = 'refresh-successor';
  * stale token is a replay of a stolen token, and the whole family is revoked.
  */
 export function createRefreshStrategy(
-  config: LatchkeyConfig,
   store: LatchkeyStore,
   signer: Signer,
-  retryWindowMs: number,
+  timing: SessionTiming & { retryWindowMs: number },
 ): RefreshStrategy {
   const codec = createCredentialCodec(signer, 'refresh');
+  const { retryWindowMs } = timing;
 
   return {
+    create: (userId, client) => createSessionRecord(store, codec, timing, userId, client),
+
     async rotate(cookie) {
       if (cookie === null) return { ok: false, reason: 'missing' };
       const decoded = await codec.decode(cookie);
@@ -55,7 +59,7 @@ export function createRefreshStrategy(
       const successorHash = await sha256(successor);
 
       for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS && family; attempt++) {
-        const now = config.now();
+        const now = timing.now();
         if (now >= family.expiresAt || now >= family.idleExpiresAt) {
           await store.sessions.deleteSession(family.id);
           return { ok: false, reason: 'expired', family };
@@ -85,7 +89,7 @@ export function createRefreshStrategy(
           previousSecretHash: isCurrent ? presented : family.previousSecretHash,
           rotatedAt: isCurrent ? now : (family.rotatedAt ?? now),
           lastSeenAt: now,
-          idleExpiresAt: Math.min(now + config.idleTimeoutMs, family.expiresAt),
+          idleExpiresAt: Math.min(now + timing.idleTimeoutMs, family.expiresAt),
         };
         if (await store.sessions.rotateSecret(family.id, family.secretHash, next)) {
           return {

@@ -1,0 +1,20 @@
+import { fail, type LatchkeyError } from '../errors.js';
+import { assessPassword } from '../strength.js';
+import type { PasswordPolicy } from './context.js';
+
+/** API.md's password policy: length, then zxcvbn strength; the 422 says why. */
+export function checkPassword(
+  policy: PasswordPolicy,
+  password: string,
+  user: { email: string; name: string | null },
+): LatchkeyError | null {
+  const verdict = assessPassword(password, {
+    minLength: policy.minLength,
+    maxLength: policy.maxLength,
+    minScore: policy.minScore,
+    email: user.email,
+    name: user.name,
+    siteName: policy.siteName,
+  });
+  return verdict.ok ? null : fail('weak_password', { message: verdict.message });
+}

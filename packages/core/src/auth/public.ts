@@ -1,0 +1,35 @@
+import type { SessionRecord, UserRecord } from '../stores/types.js';
+import type { PublicUser, SessionInfo, SessionListItem } from '../wire.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A user as the wire shows it: never the password hash. */
+export function toPublicUser(user: UserRecord): PublicUser {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    createdAt: iso(user.createdAt),
+  };
+}
+
+export function toSessionInfo(session: SessionRecord): SessionInfo {
+  return {
+    id: session.id,
+    createdAt: iso(session.createdAt),
+    expiresAt: iso(session.expiresAt),
+    idleExpiresAt: iso(session.idleExpiresAt),
+  };
+}
+
+export function toSessionListItem(session: SessionRecord, currentId: string): SessionListItem {
+  return {
+    id: session.id,
+    createdAt: iso(session.createdAt),
+    lastSeenAt: iso(session.lastSeenAt),
+    expiresAt: iso(session.expiresAt),
+    userAgent: session.userAgent,
+    ip: session.ip,
+    current: session.id === currentId,
+  };
+}
