@@ -102,7 +102,8 @@ describe('fetch() and the CSRF header', () => {
 
   it('reads the method of a Request object and keeps its headers', async () => {
     const server = fakeServer();
-    const client = createAuthClient({ fetch: server.fetch });
+    // No page here (Node): the server's origin comes from baseUrl.
+    const client = createAuthClient({ fetch: server.fetch, baseUrl: 'http://app.test' });
     await client.fetch(
       new Request('http://app.test/api/notes', {
         method: 'POST',

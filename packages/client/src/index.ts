@@ -6,8 +6,9 @@
  * just the session-bound CSRF token, in memory, and sends it on unsafe requests.
  *
  * Token mode: the access token lives in one closure variable (`access` below) and nowhere
- * else: never Web Storage, IndexedDB, a cookie, a global or a URL. The refresh token is an
- * HttpOnly cookie on /auth. Tabs of the app coordinate: one refresh at a time across tabs
+ * else: never Web Storage, IndexedDB, a cookie, a global or a URL. The refresh token is the
+ * HttpOnly cookie `__Host-Http-refresh` (Path=/; the server reads it only on /auth/refresh and
+ * /auth/logout). Tabs of the app coordinate: one refresh at a time across tabs
  * (Web Locks), the fresh access token handed to the others in memory (BroadcastChannel),
  * sign-out in one tab signs out all of them.
  */
@@ -85,7 +86,10 @@ export type AuthMode = 'session' | 'token';
 export interface AuthClientOptions {
   /** Must match the server's `LATCHKEY_MODE`. @default 'session' */
   mode?: AuthMode;
-  /** Origin (and path prefix) of the server. @default '' (same origin) */
+  /**
+   * Origin and/or path prefix of the server (`https://api.example`, `/app`); credentials go
+   * only to its origin. @default '' (the page's origin, no prefix)
+   */
   baseUrl?: string;
   /** The fetch implementation, injectable for tests. @default globalThis.fetch */
   fetch?: typeof fetch;
@@ -132,7 +136,8 @@ export interface AuthClient {
    * refresh. Credentials go only to the server's own origin. Answers are returned as they are
    * (check `response.ok`; `LatchkeyError.fromResponse` reads an error body); a `401` that ends
    * the session also notifies `onChange`. A string path starting with `/` is prefixed with
-   * `baseUrl`.
+   * `baseUrl`; a string or `URL` is then resolved as fetch resolves it (against the page), the
+   * origin checked, and the resolved URL sent.
    */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   /**
@@ -155,6 +160,8 @@ type Message =
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const SIGNED_OUT = new Set<string>(['unauthenticated', 'session_expired', 'token_reused']);
 const HOUR = 3_600_000;
+/** Stands in for the page's origin where there is no page (never a real host: RFC 6761). */
+const NO_PAGE = 'http://latchkey.invalid';
 const noop = () => undefined;
 
 /** The claims a client may look at (never trusted: the server checks them). */
@@ -187,7 +194,9 @@ function lifetime(response: Response, body: TokenResponse): number {
 export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
   const mode = options.mode ?? 'session';
   const tokenMode = mode === 'token';
-  const baseUrl = options.baseUrl ?? '';
+  // Without a trailing slash: `baseUrl + '/auth/…'` must stay one path (`/` + `/auth` would be
+  // the protocol-relative URL of a host named `auth`).
+  const baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
   const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const now = options.now ?? (() => Date.now());
   const channelName = options.channelName ?? 'latchkey';
@@ -411,16 +420,38 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     }
   };
 
-  /** Credentials only ever go to the server's own origin, never to a third party. */
-  const ours = (input: RequestInfo | URL) => {
-    const url = input instanceof Request ? input.url : String(input);
-    if (url.startsWith('/') && !url.startsWith('//')) return true;
-    const base = baseUrl || globalThis.location?.origin;
+  /** `url` resolved against `base`; `undefined` if it does not parse. */
+  const resolve = (url: string, base: string | URL) => {
     try {
-      return !base || new URL(url).origin === new URL(base).origin;
+      return new URL(url, base);
     } catch {
-      return false;
+      return undefined;
     }
+  };
+
+  /**
+   * Where a request goes, decided once: the URL resolved here is the one sent, so the origin
+   * checked is the origin fetched (a string is never re-parsed by the browser: `/\evil.example`
+   * or `/<tab>/evil.example` are other origins, not paths). `ours`: it is the server's own
+   * origin (`baseUrl`'s, or the page's), so credentials may go with it; a URL that does not
+   * parse is not ours.
+   */
+  const destination = (input: RequestInfo | URL): { target: RequestInfo | URL; ours: boolean } => {
+    // The page's address (a placeholder without a page: tests, server rendering), and the base
+    // fetch resolves against: the document's base URL, which a <base> element may move away.
+    const page = globalThis.location?.href ?? resolve(baseUrl, NO_PAGE) ?? NO_PAGE;
+    // A Request (of this realm or another) is sent as it is: its URL is absolute already.
+    const request = typeof input === 'object' && typeof (input as Request).url === 'string';
+    const href: unknown =
+      typeof input === 'string' ? input : request ? (input as Request).url : (input as URL).href;
+    const url =
+      typeof href === 'string' ? resolve(href, globalThis.document?.baseURI ?? page) : undefined;
+    const origin = resolve(baseUrl || '/', page)?.origin;
+    // An opaque origin ('null': file:, data:, custom schemes) is nobody's own.
+    const ours = url !== undefined && url.origin === origin && origin !== 'null';
+    if (!url || request) return { target: input, ours };
+    // No page to resolve against: a path on the server's own origin stays a path.
+    return { target: url.origin === NO_PAGE ? url.href.slice(NO_PAGE.length) : url.href, ours };
   };
 
   const csrfToken = () =>
@@ -443,7 +474,9 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     locked = false,
   ) => {
     if (typeof input === 'string' && input.startsWith('/')) input = baseUrl + input;
-    auth &&= ours(input);
+    const where = destination(input);
+    input = where.target;
+    auth &&= where.ours;
     const request = input instanceof Request ? input : undefined;
     const method = (init.method ?? request?.method ?? 'GET').toUpperCase();
     const guarded = auth && !tokenMode && UNSAFE.has(method);

@@ -105,7 +105,8 @@ export function show(value: unknown): string {
   );
 }
 
-const CREDENTIAL_COOKIE = /(^|;\s*)(__Host-Http-session|__Host-session|__Secure-refresh)=/;
+const CREDENTIAL_COOKIE =
+  /(^|;\s*)(__Host-Http-session|__Host-Http-refresh|__Host-session|__Secure-refresh)=/;
 const JWT = /eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]+/;
 
 /**

@@ -13,11 +13,21 @@ describe('describeError', () => {
     expect(describeError(error('rate_limited', 900))).toContain('900 seconds (about 15 minutes)');
   });
 
-  it('explains the password policy on weak_password', () => {
-    const text = describeError(error('weak_password'), 'register');
-    expect(text).toContain('15 to 128 characters');
-    expect(text).toMatch(/common|breached/);
-    expect(text).toContain('before the @');
+  it('shows the server’s reason on weak_password', () => {
+    const reason =
+      'This password is too easy to guess. Repeated characters like "aaa" are easy to guess.';
+    const refused = new LatchkeyError('weak_password', 422, reason);
+    expect(describeError(refused, 'register')).toBe(reason);
+    expect(describeError(refused, 'password')).toBe(reason);
+  });
+
+  it('explains the password policy on weak_password when the server gave no reason', () => {
+    for (const message of ['Unexpected response (422).', '']) {
+      const text = describeError(new LatchkeyError('weak_password', 422, message), 'register');
+      expect(text).toContain('15 to 128 characters');
+      expect(text).toMatch(/common|breached/);
+      expect(text).toContain('before the @');
+    }
   });
 
   it('uses the context: a wrong current password is not a wrong sign-in', () => {
@@ -31,9 +41,9 @@ describe('describeError', () => {
   });
 
   it('has its own sentence for every failure the sign-in page can meet', () => {
+    // (weak_password shows the server's own reason: tested above.)
     const codes: ErrorCode[] = [
       'invalid_credentials',
-      'weak_password',
       'email_taken',
       'rate_limited',
       'invalid_request',

@@ -53,6 +53,9 @@ const MESSAGES: Record<ErrorCode, Messages> = {
     general: 'Too many attempts. Please wait before trying again.',
   },
   internal_error: { general: 'Something went wrong on our side. Please try again.' },
+  overloaded: {
+    general: 'The service is busy right now. Please try again in a moment.',
+  },
   store_unavailable: {
     general:
       'The session service is unavailable right now, so nobody can be signed in. Please try again in a moment.',
@@ -62,12 +65,18 @@ const MESSAGES: Record<ErrorCode, Messages> = {
   },
 };
 
+/** The message `LatchkeyError.fromResponse` makes up when the answer had none. */
+const NO_REASON = /^(Unexpected response \(\d+\)\.)?$/;
+
 /** A sentence a person can act on, for any error a call may throw. */
 export function describeError(error: unknown, context: ErrorContext = 'general'): string {
   if (!(error instanceof LatchkeyError)) return MESSAGES.internal_error.general;
   if (error.code === 'rate_limited' && error.retryAfter !== undefined) {
     return `Too many attempts. Try again in ${formatWait(error.retryAfter)}.`;
   }
+  // The server's own reason, in plain words ("Repeated characters like "aaa" are easy to
+  // guess…"): more use than the general policy, which the form shows anyway.
+  if (error.code === 'weak_password' && !NO_REASON.test(error.message)) return error.message;
   const entry = (MESSAGES as Partial<Record<string, Messages>>)[error.code];
   return entry?.[context] ?? entry?.general ?? MESSAGES.internal_error.general;
 }

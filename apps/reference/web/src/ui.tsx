@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import type { StrengthVerdict } from './strength.js';
 
 export interface Notice {
   kind: 'error' | 'success' | 'info';
@@ -85,5 +86,45 @@ export function Time({ iso, relativeTo }: { iso: string; relativeTo?: number }) 
     <time dateTime={iso} title={formatDate(iso)}>
       {relativeTo === undefined ? formatDate(iso) : formatRelative(iso, relativeTo)}
     </time>
+  );
+}
+
+/**
+ * Live feedback under a new password: a meter (for the eye) and one sentence (for everyone),
+ * in a polite live region that the field names in its `aria-describedby`. Empty while there
+ * is nothing to say. `forNewAccount`: the field also serves sign-in, so say whom it is for.
+ */
+export function PasswordStrength({
+  id,
+  verdict,
+  forNewAccount = false,
+}: {
+  id: string;
+  verdict: StrengthVerdict | null;
+  forNewAccount?: boolean;
+}) {
+  const lead = forNewAccount ? 'New account: ' : '';
+  return (
+    <p
+      id={id}
+      className={`hint strength${verdict ? (verdict.ok ? ' strength-ok' : ' strength-weak') : ''}`}
+      aria-live="polite"
+      aria-atomic="true"
+    >
+      {verdict ? (
+        <>
+          <span className="strength-meter" data-score={verdict.score} aria-hidden="true">
+            <span />
+            <span />
+            <span />
+            <span />
+          </span>
+          <span>
+            {lead}
+            {verdict.ok ? `${verdict.score >= 4 ? 'Strong' : 'Good'} password.` : verdict.message}
+          </span>
+        </>
+      ) : null}
+    </p>
   );
 }

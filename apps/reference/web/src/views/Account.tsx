@@ -1,10 +1,14 @@
-import type { PublicUser, SessionInfo } from '@latchkey/client';
+import { LatchkeyError, type PublicUser, type SessionInfo } from '@latchkey/client';
 import { useEffect, useId, useState, type SubmitEvent } from 'react';
 import { auth } from '../auth.js';
 import { describeError, endsSession, PASSWORD_POLICY } from '../messages.js';
-import { Messages, Time, type Notice } from '../ui.js';
+import { usePasswordStrength } from '../strength.js';
+import { Messages, PasswordStrength, Time, type Notice } from '../ui.js';
 
-/** The profile, this session's lifetime, and the password change form. */
+/**
+ * The profile, this session's lifetime, and the password change form (with live feedback
+ * on the new password; the server decides, and its `422` reason is shown as the error).
+ */
 export function Account({ user }: { user: PublicUser }) {
   const id = useId();
   const [session, setSession] = useState<SessionInfo | null>(null);
@@ -12,6 +16,9 @@ export function Account({ user }: { user: PublicUser }) {
   const [next, setNext] = useState('');
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState<Notice | null>(null);
+  // The server refused the new password (until it is edited).
+  const [refused, setRefused] = useState(false);
+  const strength = usePasswordStrength(next, user.email, user.name);
 
   const loadSession = async () => {
     try {
@@ -42,6 +49,7 @@ export function Account({ user }: { user: PublicUser }) {
     } catch (caught) {
       if (!endsSession(caught)) {
         setNotice({ kind: 'error', text: describeError(caught, 'password') });
+        setRefused(caught instanceof LatchkeyError && caught.code === 'weak_password');
       }
     } finally {
       setBusy(false);
@@ -138,13 +146,18 @@ export function Account({ user }: { user: PublicUser }) {
               id={`${id}-new`}
               type="password"
               autoComplete="new-password"
-              aria-describedby={`${id}-new-hint`}
+              aria-describedby={`${id}-new-hint ${id}-new-strength`}
+              aria-invalid={refused || undefined}
               value={next}
-              onChange={(e) => setNext(e.target.value)}
+              onChange={(e) => {
+                setNext(e.target.value);
+                setRefused(false);
+              }}
             />
             <p id={`${id}-new-hint`} className="hint">
               {PASSWORD_POLICY}
             </p>
+            <PasswordStrength id={`${id}-new-strength`} verdict={strength} />
           </div>
           <div className="actions">
             <button type="submit" className="button primary" disabled={busy}>

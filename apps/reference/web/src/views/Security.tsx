@@ -84,10 +84,11 @@ export function Security() {
               within minutes and is renewed silently.
             </li>
             <li>
-              The refresh token is the cookie <code>__Secure-refresh</code>: <code>HttpOnly</code>{' '}
-              and scoped to <code>Path=/auth</code>, so it never appears in{' '}
-              <code>document.cookie</code> (which is why that panel is empty) and is sent only to
-              the auth routes. It changes on every renewal.
+              The refresh token is the cookie <code>__Host-Http-refresh</code>:{' '}
+              <code>HttpOnly</code>, so it never appears in <code>document.cookie</code> (which is
+              why that panel is empty), and host-only, so no other subdomain can set or replace it.
+              The server reads it only on its refresh and sign-out routes. It changes on every
+              renewal.
             </li>
             <li>
               Other tabs of this app receive a fresh access token in memory (a{' '}

@@ -1,13 +1,16 @@
 import { useId, useState, type SubmitEvent } from 'react';
+import { LatchkeyError } from '@latchkey/client';
 import { auth } from '../auth.js';
 import { describeError, PASSWORD_POLICY } from '../messages.js';
-import { Logo, Messages, type Notice } from '../ui.js';
+import { usePasswordStrength } from '../strength.js';
+import { Logo, Messages, PasswordStrength, type Notice } from '../ui.js';
 
 type Intent = 'signin' | 'register';
 
 /**
  * One form for both ways in: `Sign in` (the default on Enter) and `Create account`,
- * which also sends the optional name.
+ * which also sends the optional name. Under the password, live feedback on whether it
+ * would do for a new account (the server decides; its `422` reason is shown as the error).
  */
 export function SignIn({
   notice,
@@ -21,6 +24,9 @@ export function SignIn({
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
   const [busy, setBusy] = useState<Intent | null>(null);
+  // The server refused this password for a new account (until it is edited).
+  const [refused, setRefused] = useState(false);
+  const strength = usePasswordStrength(password, email, name.trim());
 
   const submit = async (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -39,6 +45,7 @@ export function SignIn({
       // Signed in: the app shell swaps this page out.
     } catch (caught) {
       onNotice({ kind: 'error', text: describeError(caught, intent) });
+      setRefused(caught instanceof LatchkeyError && caught.code === 'weak_password');
       setBusy(null);
     }
   };
@@ -80,13 +87,18 @@ export function SignIn({
                 type="password"
                 name="password"
                 autoComplete="current-password"
-                aria-describedby={`${id}-password-hint`}
+                aria-describedby={`${id}-password-hint ${id}-password-strength`}
+                aria-invalid={refused || undefined}
                 value={password}
-                onChange={(e) => setPassword(e.target.value)}
+                onChange={(e) => {
+                  setPassword(e.target.value);
+                  setRefused(false);
+                }}
               />
               <p id={`${id}-password-hint`} className="hint">
                 New accounts: {PASSWORD_POLICY}
               </p>
+              <PasswordStrength id={`${id}-password-strength`} verdict={strength} forNewAccount />
             </div>
             <div className="field">
               <label htmlFor={`${id}-name`}>Name</label>
@@ -135,8 +147,8 @@ export function SignIn({
               </li>
               <li>
                 It is renewed with a random refresh token in an <code>HttpOnly</code>,{' '}
-                <code>Secure</code>, <code>SameSite=Strict</code> cookie that is only sent to{' '}
-                <code>/auth</code> and that page scripts cannot read.
+                <code>Secure</code>, <code>SameSite=Strict</code>, host-only cookie that page
+                scripts cannot read and the server accepts only on its refresh and sign-out routes.
               </li>
               <li>
                 Nothing about your login is kept in localStorage, sessionStorage or IndexedDB.
