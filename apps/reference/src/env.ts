@@ -1,8 +1,18 @@
-import { ConfigError, originOf } from './config.js';
-import { parseDuration } from './duration.js';
-import type { SigningJwk } from './token/keys.js';
+import {
+  checkOptions,
+  ConfigError,
+  parseDuration,
+  type Duration,
+  type OptionsWithoutKeys,
+  type SigningJwk,
+} from '@latchkey/core';
 
-/** The reference app's settings, read from the LATCHKEY_* environment (API.md). */
+/**
+ * The reference app's settings, read from the environment (API.md). The LATCHKEY_*
+ * keys that are Latchkey options go into `options` as given and are validated by the
+ * core's own rules (`checkOptions`, the same as `createLatchkey`): one validator, with
+ * its messages put in terms of the environment keys.
+ */
 export interface EnvSettings {
   port: number;
   host: string;
@@ -13,41 +23,46 @@ export interface EnvSettings {
   dataDir: string;
   redisUrl: string | null;
   databaseUrl: string | null;
-  idleTimeoutMs: number;
-  absoluteTimeoutMs: number;
-  accessTtlMs: number;
-  refreshRetryWindowMs: number;
   publicUrl: string;
-  origins: string[];
-  loginLimit: number;
-  /** Registrations per client address per hour (LATCHKEY_REGISTER_LIMIT). */
-  registerLimit: number;
-  /** Proxies in front of the app that append to X-Forwarded-For (LATCHKEY_TRUSTED_PROXIES). */
-  trustedProxies: number;
   /** Near-cache entry lifetime in ms (LATCHKEY_NEAR_CACHE), or null when off. Needs Redis. */
   nearCacheMs: number | null;
   /** Token mode: private signing JWKs from LATCHKEY_SIGNING_KEYS; null = none given. */
   signingKeys: SigningJwk[] | null;
+  /** `createLatchkey` options from the environment, already checked. */
+  options: OptionsWithoutKeys;
 }
 
 type Env = Record<string, string | undefined>;
 
-function durationFrom(
-  env: Env,
-  key: string,
-  fallback: string,
-  max?: { ms: number; text: string },
-): number {
-  const raw = env[key] ?? fallback;
-  const ms = parseDuration(raw);
-  if (ms === null || ms <= 0) {
-    throw new ConfigError(
-      `${key}: expected a duration like 90s, 15m, 12h or 30d, got ${JSON.stringify(raw)}`,
-    );
-  }
-  if (max && ms > max.ms)
-    throw new ConfigError(`${key}: must not be above ${max.text}, got ${raw}`);
-  return ms;
+/** Which environment key sets each option, for error messages an operator can act on. */
+const ENV_KEY_OF_OPTION: [RegExp, string][] = [
+  [/\bsession\.idleTimeout\b/g, 'LATCHKEY_IDLE_TIMEOUT'],
+  [/\bsession\.absoluteTimeout\b/g, 'LATCHKEY_ABSOLUTE_TIMEOUT'],
+  [/\btoken\.accessTtl\b/g, 'LATCHKEY_ACCESS_TTL'],
+  [/\btoken\.refreshRetryWindow\b/g, 'LATCHKEY_REFRESH_RETRY_WINDOW'],
+  [/\bpublicUrl\b/g, 'LATCHKEY_PUBLIC_URL'],
+  [/\borigins\[\d+\]/g, 'LATCHKEY_ORIGINS'],
+  [/\brateLimit\.loginLimit\b/g, 'LATCHKEY_LOGIN_LIMIT'],
+  [/\brateLimit\.registerLimit\b/g, 'LATCHKEY_REGISTER_LIMIT'],
+  [/\btrustedProxies\b/g, 'LATCHKEY_TRUSTED_PROXIES'],
+];
+
+/** A core configuration error, re-worded to name the environment key that caused it. */
+export function inEnvTerms(error: ConfigError): ConfigError {
+  let message = error.message;
+  for (const [option, key] of ENV_KEY_OF_OPTION) message = message.replace(option, key);
+  return new ConfigError(message);
+}
+
+function durationFrom(env: Env, key: string): Duration | undefined {
+  const raw = env[key]?.trim();
+  // Checked by the core (checkOptions); a malformed value fails there, named by key.
+  return raw ? (raw as Duration) : undefined;
+}
+
+/** `{ [key]: value }`, or nothing when the value is unset (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]: V });
 }
 
 function integerFrom(env: Env, key: string, fallback: number, min: number, max: number): number {
@@ -88,13 +103,6 @@ export function readEnv(env: Env): EnvSettings {
       'LATCHKEY_SECRET: required when NODE_ENV=production (at least 32 random characters)',
     );
   }
-  const idleTimeoutMs = durationFrom(env, 'LATCHKEY_IDLE_TIMEOUT', '30m');
-  const absoluteTimeoutMs = durationFrom(env, 'LATCHKEY_ABSOLUTE_TIMEOUT', '12h');
-  if (idleTimeoutMs > absoluteTimeoutMs) {
-    throw new ConfigError(
-      'LATCHKEY_IDLE_TIMEOUT: must not be longer than LATCHKEY_ABSOLUTE_TIMEOUT',
-    );
-  }
   const urlFrom = (key: string): string | null => {
     const raw = env[key]?.trim();
     if (!raw) return null;
@@ -106,18 +114,23 @@ export function readEnv(env: Env): EnvSettings {
   };
   const publicUrl =
     env.LATCHKEY_PUBLIC_URL?.trim() || `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  originOf('LATCHKEY_PUBLIC_URL', publicUrl);
   const origins = (env.LATCHKEY_ORIGINS ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  origins.forEach((o) => originOf('LATCHKEY_ORIGINS', o));
 
   const nearCacheRaw = env.LATCHKEY_NEAR_CACHE?.trim() || 'off';
-  const nearCacheMs =
-    nearCacheRaw === 'off'
-      ? null
-      : durationFrom(env, 'LATCHKEY_NEAR_CACHE', 'off', { ms: 300_000, text: '5m' });
+  const nearCacheMs = nearCacheRaw === 'off' ? null : parseDuration(nearCacheRaw);
+  if (nearCacheMs === null && nearCacheRaw !== 'off') {
+    throw new ConfigError(
+      `LATCHKEY_NEAR_CACHE: expected off or a duration like 30s, got ${JSON.stringify(nearCacheRaw)}`,
+    );
+  }
+  if (nearCacheMs !== null && (nearCacheMs <= 0 || nearCacheMs > 300_000)) {
+    throw new ConfigError(
+      `LATCHKEY_NEAR_CACHE: must be above 0 and at most 5m, got ${nearCacheRaw}`,
+    );
+  }
   if (nearCacheMs !== null && !env.LATCHKEY_REDIS_URL?.trim()) {
     throw new ConfigError(
       'LATCHKEY_NEAR_CACHE: needs LATCHKEY_REDIS_URL (invalidation travels over Redis pub/sub)',
@@ -155,6 +168,30 @@ export function readEnv(env: Env): EnvSettings {
     );
   }
 
+  const options: OptionsWithoutKeys = {
+    mode,
+    publicUrl,
+    origins,
+    session: {
+      ...optional('idleTimeout', durationFrom(env, 'LATCHKEY_IDLE_TIMEOUT')),
+      ...optional('absoluteTimeout', durationFrom(env, 'LATCHKEY_ABSOLUTE_TIMEOUT')),
+    },
+    token: {
+      ...optional('accessTtl', durationFrom(env, 'LATCHKEY_ACCESS_TTL')),
+      ...optional('refreshRetryWindow', durationFrom(env, 'LATCHKEY_REFRESH_RETRY_WINDOW')),
+    },
+    rateLimit: {
+      loginLimit: integerFrom(env, 'LATCHKEY_LOGIN_LIMIT', 5, 0, 1_000_000),
+      registerLimit: integerFrom(env, 'LATCHKEY_REGISTER_LIMIT', 10, 0, 1_000_000),
+    },
+    trustedProxies: integerFrom(env, 'LATCHKEY_TRUSTED_PROXIES', 0, 0, 1000),
+  };
+  try {
+    checkOptions(options);
+  } catch (error) {
+    throw error instanceof ConfigError ? inEnvTerms(error) : error;
+  }
+
   return {
     port,
     signingKeys,
@@ -165,15 +202,8 @@ export function readEnv(env: Env): EnvSettings {
     dataDir: env.LATCHKEY_DATA_DIR?.trim() || './data',
     redisUrl,
     databaseUrl,
-    idleTimeoutMs,
-    absoluteTimeoutMs,
-    accessTtlMs: durationFrom(env, 'LATCHKEY_ACCESS_TTL', '10m', { ms: 3_600_000, text: '1h' }),
-    refreshRetryWindowMs: durationFrom(env, 'LATCHKEY_REFRESH_RETRY_WINDOW', '10s'),
     publicUrl,
-    origins,
-    loginLimit: integerFrom(env, 'LATCHKEY_LOGIN_LIMIT', 5, 1, 1000),
-    registerLimit: integerFrom(env, 'LATCHKEY_REGISTER_LIMIT', 10, 1, 100_000),
-    trustedProxies: integerFrom(env, 'LATCHKEY_TRUSTED_PROXIES', 0, 0, 16),
     nearCacheMs,
+    options,
   };
 }

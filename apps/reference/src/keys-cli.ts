@@ -1,4 +1,4 @@
-import { readEnv } from '@latchkey/core';
+import { readEnv } from './env.js';
 import { rotateSigningKeys, signingKeysFile } from './keys.js';
 
 // `npm run keys -- rotate`: rotate the token-mode signing keys kept in the data dir.

@@ -1,4 +1,5 @@
-import { ConfigError, readEnv } from '@latchkey/core';
+import { ConfigError } from '@latchkey/core';
+import { readEnv } from './env.js';
 import { startReferenceServer } from './server.js';
 
 // Entry point of `npm start`: validate the environment once, fail fast with one line.

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { withNearCache, type EnvSettings, type LatchkeyStore } from '@latchkey/core';
+import { withNearCache, type LatchkeyStore } from '@latchkey/core';
 import { createPostgresStore } from '@latchkey/store-postgres';
 import { createRedisStore } from '@latchkey/store-redis';
 import { createRedisInvalidationChannel } from '@latchkey/store-redis/invalidation';
 import { createSqliteStore } from '@latchkey/store-sqlite';
+import type { EnvSettings } from './env.js';
 import { createSqliteNotes, type NotesStore } from './notes.js';
 import { createPostgresNotes } from './notes-postgres.js';
 

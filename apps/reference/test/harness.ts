@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readEnv, type SecurityEvent, type UnsafeOptions } from '@latchkey/core';
+import type { SecurityEvent, UnsafeOptions } from '@latchkey/core';
+import { readEnv } from '../src/env.js';
 import { startReferenceServer, type RunningServer } from '../src/server.js';
 
 export const TEST_SECRET = 'test-secret-'.padEnd(40, 'x');

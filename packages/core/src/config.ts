@@ -1,154 +1,17 @@
-import { parseDuration, type Duration } from './duration.js';
-import type { LatchkeyStore } from './stores/types.js';
 import { jsonLineLogger, type SecurityLogger } from './log.js';
-import { createKeySet, type KeySet, type SigningAlgorithm, type SigningJwk } from './token/keys.js';
+import { createKeySet, type KeySet } from './token/keys.js';
+import {
+  ConfigError,
+  defaultHashConcurrency,
+  duration,
+  integer,
+  originOf,
+} from './config/checks.js';
+import type { LatchkeyOptions, Mode, TokenOptions, UnsafeOptions } from './config/options.js';
+import type { LatchkeyStore } from './stores/types.js';
 
-/**
- * How the browser holds the credential: `session`, a server-side session behind an
- * HttpOnly cookie; `token`, a short-lived access JWT kept in page memory plus a
- * rotating refresh token in an HttpOnly cookie scoped to the auth routes.
- */
-export type Mode = 'session' | 'token';
-
-export interface TokenOptions {
-  /**
-   * Private signing keys as JWK, each with a `kid`. The first signs; all are
-   * published at /auth/jwks.json and verify, so keep a rotated-out key here until
-   * the tokens it signed have expired (one access TTL).
-   */
-  keys: readonly SigningJwk[];
-  /** EdDSA (Ed25519) or ES256 (P-256); never HMAC or RSA PKCS#1 v1.5. @default 'EdDSA' */
-  algorithm?: SigningAlgorithm;
-  /** Access-token lifetime, at most one hour. @default '10m' */
-  accessTtl?: Duration;
-  /** How long a just-rotated refresh token may be replayed (a lost response). @default '10s' */
-  refreshRetryWindow?: Duration;
-  /**
-   * Accept an access token on its signature and claims alone, without checking that
-   * its session (refresh family) is still alive. Saves one store (or near-cache)
-   * read per request, at the price that a token outlives sign-out, revocation and
-   * password change until it expires (up to `accessTtl`). @default false
-   */
-  statelessAccess?: boolean;
-  /** `iss` of access tokens. @default the public origin */
-  issuer?: string;
-  /** `aud` of access tokens. @default the public origin */
-  audience?: string;
-}
-
-export interface SessionOptions {
-  /** Sign-out after this long without a request. @default '30m' */
-  idleTimeout?: Duration;
-  /** Sign-out this long after sign-in, however active. @default '12h' */
-  absoluteTimeout?: Duration;
-  /**
-   * Minimum time between two writes that slide the idle expiry. Capped at half the
-   * idle timeout so an active session never lapses. @default '1m'
-   */
-  touchInterval?: Duration;
-}
-
-export interface PasswordOptions {
-  /** Minimum length in characters; 8 at the lowest (NIST SP 800-63B). @default 15 */
-  minLength?: number;
-  /** Maximum length in characters. @default 128 */
-  maxLength?: number;
-  /**
-   * Most argon2id computations (sign-up, login, password change) running at once;
-   * more wait in line. Leaving a core free keeps authenticated requests fast while a
-   * login storm runs, and bounds hashing memory to this × 19 MiB.
-   * @default one less than the available cores, at least 1
-   */
-  hashConcurrency?: number;
-  /**
-   * Computations allowed to wait for a slot; beyond that a request is answered
-   * `503 overloaded` with `Retry-After` (sign-ups are pushed out first), so a flood
-   * cannot queue unbounded work. @default 64
-   */
-  hashQueueLimit?: number;
-  /** Lowest accepted zxcvbn strength score, 0..4 (API.md: 3). @default 3 */
-  minScore?: number;
-  /** The site's name, which passwords should not be built from. @default 'Latchkey' */
-  siteName?: string;
-}
-
-export interface RateLimitOptions {
-  /** Failed logins allowed per account per window before `429`. @default 5 */
-  loginLimit?: number;
-  /** Failed logins allowed per client address per window. @default 20 × loginLimit */
-  addressLimit?: number;
-  /** The counting window. @default '15m' */
-  window?: Duration;
-  /** Registrations allowed per client address per hour before `429`. @default 10 */
-  registerLimit?: number;
-}
-
-export interface HeaderOptions {
-  /** Replaces the default Content-Security-Policy; must keep the API.md minimum. */
-  contentSecurityPolicy?: string;
-  /** `0` follows current guidance; the legacy value is opt-in. @default '0' */
-  xssProtection?: '0' | '1; mode=block';
-  /** HSTS max-age in seconds; at least one year. @default 63072000 (two years) */
-  hstsMaxAge?: number;
-  /**
-   * `Clear-Site-Data` types sent on logout. `"cookies"` would reach every site under
-   * the registrable domain and `"cache"` stalls Chromium for seconds, so neither is
-   * allowed; the credential cookies are cleared with `Max-Age=0` anyway.
-   * @default ['storage']
-   */
-  clearSiteData?: readonly ('storage' | 'executionContexts')[];
-}
-
-/**
- * Weakenings, each of which switches off a defence. They exist so tests can prove
- * that the attack tests catch a missing defence, and for rare migrations. Using any
- * of them logs a warning at start-up. Never set them in production.
- */
-export interface UnsafeOptions {
-  /** Skip the Sec-Fetch-Site / Origin check on unsafe requests. @default false */
-  disableCrossOriginCheck?: boolean;
-  /** Skip the session-bound anti-forgery token on unsafe requests. @default false */
-  disableCsrfToken?: boolean;
-  /** SameSite attribute of the session cookie. @default 'Strict' */
-  sameSite?: 'Strict' | 'Lax' | 'None';
-}
-
-export interface LatchkeyOptions {
-  /** Where users, sessions and rate-limit counters live. */
-  store: LatchkeyStore;
-  /**
-   * Cookie-signing key material, at least 32 characters each. The first signs,
-   * all verify, so a new secret can be put in front and old ones retired later.
-   */
-  secrets: readonly string[];
-  /** The origin users reach the app at, e.g. `https://app.example.com`. */
-  publicUrl: string;
-  /** Extra origins allowed to make unsafe requests. @default [] */
-  origins?: readonly string[];
-  /** @default 'session' */
-  mode?: Mode;
-  /** Required in token mode. */
-  token?: TokenOptions;
-  /** Where the auth routes are mounted. @default '/auth' */
-  basePath?: string;
-  session?: SessionOptions;
-  password?: PasswordOptions;
-  rateLimit?: RateLimitOptions;
-  headers?: HeaderOptions;
-  /**
-   * How many reverse proxies in front of the app append to `X-Forwarded-For`.
-   * 0 trusts none and uses the socket address. @default 0
-   */
-  trustedProxies?: number;
-  /** Largest accepted auth request body, in bytes. @default 16384 */
-  bodyLimit?: number;
-  /** Receives security events (sign-in, lockout, revocation). @default JSON lines on stdout */
-  logger?: SecurityLogger;
-  /** Clock, injectable for tests. @default Date.now */
-  now?: () => number;
-  /** Defences switched off; see `UnsafeOptions`. @default {} */
-  unsafe?: UnsafeOptions;
-}
+export { ConfigError, originOf } from './config/checks.js';
+export type * from './config/options.js';
 
 /** The resolved, validated, frozen configuration. Nothing re-reads options or env later. */
 export interface LatchkeyConfig {
@@ -192,11 +55,6 @@ export interface LatchkeyConfig {
   readonly unsafe: Readonly<Required<UnsafeOptions>>;
 }
 
-/** Start-up configuration failure; the message is one line that names the key. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
 export const DEFAULT_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "worker-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; " +
@@ -210,86 +68,42 @@ const REQUIRED_CSP_DIRECTIVES = [
 
 const ONE_YEAR_S = 31_536_000;
 
-function duration(key: string, value: Duration | undefined, fallback: Duration): number {
-  const ms = parseDuration(value ?? fallback);
-  if (ms === null || ms <= 0) {
-    throw new ConfigError(
-      `${key}: expected a duration like 90s, 15m, 12h or 30d, got ${JSON.stringify(value)}`,
-    );
-  }
-  return ms;
-}
+/** Options as `checkOptions` takes them: everything but the store and key material. */
+export type OptionsWithoutKeys = Omit<LatchkeyOptions, 'store' | 'secrets' | 'token'> & {
+  token?: Omit<TokenOptions, 'keys'>;
+};
 
-/** One less than the cores this process may use (Node's availableParallelism), at least 1. */
-function defaultHashConcurrency(): number {
-  const os = (
-    globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
-  ).process?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
-  const cores =
-    os?.availableParallelism?.() ??
-    (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
-      ?.hardwareConcurrency ??
-    2;
-  return Math.max(1, cores - 1);
-}
-
-function integer(
-  key: string,
-  value: number | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const n = value ?? fallback;
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(
-      `${key}: expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`,
-    );
-  }
-  return n;
-}
-
-/** Returns the origin of a URL, or throws naming the key. */
-export function originOf(key: string, value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(`${key}: expected an absolute http(s) URL, got ${JSON.stringify(value)}`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(`${key}: expected an http(s) URL, got ${JSON.stringify(value)}`);
-  }
-  return url.origin;
-}
-
+/** Key material is checked only when `withKeys` (createLatchkey), not by `checkOptions`. */
 function resolveToken(
-  options: TokenOptions | undefined,
+  options: Partial<TokenOptions> | undefined,
   publicOrigin: string,
+  withKeys: boolean,
 ): LatchkeyConfig['token'] {
-  if (!options) throw new ConfigError('token: token mode needs token.keys (private signing JWKs)');
-  const algorithm = options.algorithm ?? 'EdDSA';
+  if (withKeys && !options?.keys) {
+    throw new ConfigError('token: token mode needs token.keys (private signing JWKs)');
+  }
+  const algorithm = options?.algorithm ?? 'EdDSA';
   if (algorithm !== 'EdDSA' && algorithm !== 'ES256') {
     throw new ConfigError(
       `token.algorithm: expected "EdDSA" or "ES256", got ${JSON.stringify(algorithm)}`,
     );
   }
-  let keys: KeySet;
+  let keys = null as unknown as KeySet;
   try {
-    keys = createKeySet(options.keys, algorithm);
+    if (withKeys) keys = createKeySet(options?.keys ?? [], algorithm);
   } catch (error) {
     throw new ConfigError(`token.${error instanceof Error ? error.message : 'keys: invalid'}`);
   }
-  const accessTtlMs = duration('token.accessTtl', options.accessTtl, '10m');
+  const accessTtlMs = duration('token.accessTtl', options?.accessTtl, '10m');
   if (accessTtlMs > 3_600_000) throw new ConfigError('token.accessTtl: must not be above 1h');
   if (accessTtlMs < 1000) throw new ConfigError('token.accessTtl: must be at least 1s');
   return Object.freeze({
     keys,
     accessTtlMs,
-    refreshRetryWindowMs: duration('token.refreshRetryWindow', options.refreshRetryWindow, '10s'),
-    statelessAccess: options.statelessAccess === true,
-    issuer: options.issuer ?? publicOrigin,
-    audience: options.audience ?? publicOrigin,
+    refreshRetryWindowMs: duration('token.refreshRetryWindow', options?.refreshRetryWindow, '10s'),
+    statelessAccess: options?.statelessAccess === true,
+    issuer: options?.issuer ?? publicOrigin,
+    audience: options?.audience ?? publicOrigin,
   });
 }
 
@@ -298,10 +112,23 @@ export function resolveConfig(options: LatchkeyOptions): LatchkeyConfig {
   if (typeof options.store !== 'object' || options.store === null) {
     throw new ConfigError('store: a Latchkey store is required');
   }
+  return resolve(options, true);
+}
+
+/**
+ * Validates every option but the store and the key material, by the same rules as
+ * `createLatchkey`: so a configuration reader (the environment, a CLI) can refuse a
+ * bad value before it opens a database or generates keys. Throws `ConfigError`.
+ */
+export function checkOptions(options: OptionsWithoutKeys): void {
+  resolve({ ...options, store: null, secrets: [] } as unknown as LatchkeyOptions, false);
+}
+
+function resolve(options: LatchkeyOptions, withKeys: boolean): LatchkeyConfig {
   const secrets: readonly string[] = Array.isArray(options.secrets)
     ? [...(options.secrets as string[])]
     : [];
-  if (secrets.length === 0) {
+  if (withKeys && secrets.length === 0) {
     throw new ConfigError('secrets: at least one cookie-signing secret is required');
   }
   secrets.forEach((secret, i) => {
@@ -314,7 +141,7 @@ export function resolveConfig(options: LatchkeyOptions): LatchkeyConfig {
     throw new ConfigError(`mode: expected "session" or "token", got ${JSON.stringify(mode)}`);
   }
   const publicOrigin = originOf('publicUrl', options.publicUrl);
-  const token = mode === 'token' ? resolveToken(options.token, publicOrigin) : null;
+  const token = mode === 'token' ? resolveToken(options.token, publicOrigin, withKeys) : null;
   const allowedOrigins = new Set([
     publicOrigin,
     ...(options.origins ?? []).map((o, i) => originOf(`origins[${i}]`, o)),

@@ -1,6 +1,7 @@
 export { createLatchkey, toPublicUser } from './latchkey.js';
 export type { AuthResult, ConnectionInfo, Latchkey } from './latchkey.js';
-export { ConfigError, DEFAULT_CSP, resolveConfig } from './config.js';
+export { checkOptions, ConfigError, DEFAULT_CSP, resolveConfig } from './config.js';
+export type { OptionsWithoutKeys } from './config.js';
 export type {
   HeaderOptions,
   LatchkeyConfig,
@@ -33,7 +34,6 @@ export type {
   UserStore,
 } from './stores/types.js';
 export * from './wire.js';
-export { readEnv, type EnvSettings } from './env.js';
 export { readJsonBody } from './http/body.js';
 export { parseBody } from './http/schemas.js';
 export { isUnsafeMethod } from './origin.js';

@@ -86,6 +86,7 @@ function createAuthContext(
     passwords: createPasswordHasher({
       concurrency: config.hashConcurrency,
       maxWaiting: config.hashQueueLimit,
+      onOverload: (waiting) => log({ event: 'hashing_overloaded', waiting }),
     }),
     devices: createDeviceCookies(signer, config.now),
     limits: createAuthLimits(store.rateLimits, {

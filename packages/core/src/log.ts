@@ -19,10 +19,8 @@ export type SecurityEvent =
   | { event: 'csrf_refused'; reason: string; ip: string | null }
   | { event: 'cookie_conflict'; cookie: string; ip: string | null }
   | { event: 'unsafe_options'; options: string[] }
-  | {
-      event: 'register_limited' | 'hashing_overloaded';
-      ip: string | null;
-    }
+  | { event: 'register_limited'; ip: string | null }
+  | { event: 'hashing_overloaded'; waiting: number }
   | { event: 'store_unavailable'; operation: string; error: string };
 
 export type SecurityLogger = (entry: SecurityEvent & { time: string }) => void;

@@ -47,6 +47,8 @@ export interface PasswordHasherOptions {
   concurrency: number;
   /** Computations allowed to wait; one more is refused with `503 overloaded`. */
   maxWaiting: number;
+  /** Told each time work is refused (for the security log). */
+  onOverload?: (waiting: number) => void;
 }
 
 /** argon2id work for one Latchkey instance, at most `concurrency` computations at a time. */
@@ -83,6 +85,7 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
   let averageMs = 15;
 
   const overloaded = () => {
+    options.onOverload?.(line.length);
     const seconds = Math.ceil(((line.length + 1) * averageMs) / concurrency / 1000);
     return fail('overloaded', { headers: { 'Retry-After': String(Math.max(1, seconds)) } });
   };

@@ -59,7 +59,9 @@ export async function authenticateBearer(
   if (!claims) return { ok: false, error: fail('unauthenticated') };
   if (!ctx.statelessAccess) {
     const family = await ctx.store.sessions.getSession(claims.sid);
-    if (!family || family.userId !== claims.sub || ctx.now() >= family.expiresAt) {
+    const now = ctx.now();
+    const alive = family && now < family.expiresAt && now < family.idleExpiresAt;
+    if (!alive || family.userId !== claims.sub) {
       return { ok: false, error: fail('unauthenticated') };
     }
   }
