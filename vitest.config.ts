@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Three projects so a developer can run the fast ones alone; `npm test` runs all.
 export default defineConfig({
@@ -11,6 +11,8 @@ export default defineConfig({
             'packages/*/src/**/*.test.ts',
             'apps/*/src/**/*.test.ts',
             'apps/*/web/**/*.test.ts',
+            // In-process contract suites: no server, no database, seconds to run.
+            'packages/*/test/contract/**/*.test.ts',
           ],
         },
       },
@@ -18,6 +20,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'packages/*/test/contract/**'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
