@@ -43,10 +43,12 @@ export function newSession(userId: string, overrides: Partial<SessionRecord> = {
   };
 }
 
-/** One store call in a fault test: whether it rejected, and how long it took to settle. */
+/** One store call in a fault test: whether (and with what) it rejected, how long it took to settle. */
 export interface Outcome {
   name: string;
   rejected: boolean;
+  /** What it rejected with; undefined when it resolved. */
+  error?: unknown;
   ms: number;
 }
 
@@ -55,11 +57,11 @@ export async function runAll(calls: Record<string, () => Promise<unknown>>): Pro
   return Promise.all(
     Object.entries(calls).map(async ([name, call]) => {
       const started = performance.now();
-      const rejected = await call().then(
-        () => false,
-        () => true,
+      const settled = await call().then(
+        () => ({ rejected: false }),
+        (error: unknown) => ({ rejected: true, error }),
       );
-      return { name, rejected, ms: performance.now() - started };
+      return { name, ...settled, ms: performance.now() - started };
     }),
   );
 }

@@ -3,6 +3,8 @@ import type { LatchkeyStore, SessionRecord, UserRecord } from '@latchkey/core';
 import { HOUR, MINUTE, newSession, newUser, unique } from './fixtures.js';
 
 export * from './fixtures.js';
+export * from './faults.js';
+export * from './processes.js';
 
 /** What a store's test file hands the suite: a fresh store and how to dispose of it. */
 export interface StoreUnderTest {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeStoreConformance } from '@latchkey/store-conformance';
+import { describeStoreConformance, describeStoreFaults } from '@latchkey/store-conformance';
 import type { SessionRecord, UserRecord } from '@latchkey/core';
 import { applyMigrations, createSqliteStore, type SqliteStore } from './index.js';
 
@@ -33,6 +33,29 @@ describeStoreConformance('sqlite, shared file (exclusive: false, no memory cache
       await rm(dir, { recursive: true, force: true });
     },
   };
+});
+
+// The fault suite's relevant part: no process to freeze or restart, so its "kill" closes
+// the connection under the open store. Without the memory cache: with it, a session read
+// before the close is still answered from process memory.
+let underFault: SqliteStore | undefined;
+describeStoreFaults('sqlite (connection closed under the store, no memory cache)', {
+  async start() {
+    const dir = await tempDir();
+    return {
+      url: join(dir, 'latchkey.sqlite'),
+      kill: () => {
+        underFault?.db.close();
+        return Promise.resolve();
+      },
+      stop: () => rm(dir, { recursive: true, force: true }),
+    };
+  },
+  open: ({ url }) => {
+    underFault = createSqliteStore({ filename: url, memoryCache: false });
+    return Promise.resolve(underFault);
+  },
+  durable: true,
 });
 
 const user: UserRecord = {
