@@ -4,12 +4,12 @@ import { answerClientErrors } from '@latchkey/adapters/node';
 import {
   jsonLineLogger,
   securityHeaders,
-  type EnvSettings,
   type LatchkeyStore,
   type SecurityLogger,
   type UnsafeOptions,
 } from '@latchkey/core';
 import { createReferenceApp } from './app.js';
+import type { EnvSettings } from './env.js';
 import { loadOrCreateDevSigningKeys } from './keys.js';
 import { loadOrCreateDevSecret } from './secret.js';
 import { openStores } from './stores.js';
@@ -37,27 +37,22 @@ export async function startReferenceServer(
   extra: { logger?: SecurityLogger; staticDir?: string; unsafe?: UnsafeOptions } = {},
 ): Promise<RunningServer> {
   const secrets = settings.secrets ?? [loadOrCreateDevSecret(settings.dataDir)];
+  const { token: tokenTimes, ...options } = settings.options;
   const { store, notes, description } = await openStores(settings);
 
   const { app, latchkey } = createReferenceApp({
     latchkey: {
       store,
       secrets,
-      publicUrl: settings.publicUrl,
-      mode: settings.mode,
+      ...options,
       ...(settings.mode === 'token'
         ? {
             token: {
+              ...tokenTimes,
               keys: settings.signingKeys ?? (await loadOrCreateDevSigningKeys(settings.dataDir)),
-              accessTtl: settings.accessTtlMs,
-              refreshRetryWindow: settings.refreshRetryWindowMs,
             },
           }
         : {}),
-      origins: settings.origins,
-      session: { idleTimeout: settings.idleTimeoutMs, absoluteTimeout: settings.absoluteTimeoutMs },
-      rateLimit: { loginLimit: settings.loginLimit, registerLimit: settings.registerLimit },
-      trustedProxies: settings.trustedProxies,
       logger: extra.logger ?? jsonLineLogger,
       ...(extra.unsafe ? { unsafe: extra.unsafe } : {}),
     },

@@ -17,7 +17,11 @@ export interface InvalidationChannel {
 }
 
 export interface NearCacheOptions {
-  /** Longest an entry is served without re-reading the store. @default 30000 */
+  /**
+   * Longest an entry is served without re-reading the store. Also the bound on how
+   * long another server may serve a revoked session when a publish fails (see
+   * `withNearCache`). @default 30000
+   */
   maxAgeMs?: number;
   /** Entries kept at most; the oldest go first. @default 50000 */
   maxEntries?: number;
@@ -36,6 +40,10 @@ interface Entry<T> {
   cachedAt: number;
 }
 
+/** First and longest wait between background re-sends of an undelivered invalidation. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 2000;
+
 /**
  * An in-process cache of sessions and users in front of a shared store
  * (Redis, PostgreSQL), so most authenticated requests never leave the process.
@@ -46,6 +54,27 @@ interface Entry<T> {
  * flushed whenever delivery restarts. A cached session whose idle or absolute expiry
  * has come is never trusted: the store is asked, since another server may have
  * slid it.
+ *
+ * Reads racing invalidations: a miss notes an invalidation generation (one counter,
+ * bumped by every eviction message, local write, flush and reset) before it asks the
+ * store, and caches the answer only if the counter has not moved meanwhile. A read
+ * that started before a revocation and answers after its message arrived therefore
+ * returns the old record once but never puts it back in the cache.
+ *
+ * A failed publish: the store write has happened but the other servers were not told.
+ * This server flushes its cache and serves nothing from it (as if the channel were
+ * unhealthy) until the message has been delivered; the message is re-sent in the
+ * background with a bounded backoff (100 ms doubling to 2 s). A message is given up
+ * after twice `maxAgeMs`: by then the entries it would evict on servers with the same
+ * `maxAgeMs` have expired. The write itself still rejects (see `tell`). What the other
+ * servers do meanwhile is NOT guarded by anything but age: while their own
+ * subscription is healthy they cannot tell a publisher that failed from one that had
+ * nothing to say (a heartbeat would not help: a silent server may simply be gone), so
+ * they serve the record they cached before the write (or by a read in flight across
+ * it) until the re-send arrives or the entry is `maxAgeMs` old, whichever is first.
+ * `maxAgeMs` (plus one store read) is therefore the hard bound on how long a revoked
+ * session or changed user can be served by another server when a publish fails; keep
+ * it short.
  */
 export function withNearCache(
   store: LatchkeyStore,
@@ -58,21 +87,36 @@ export function withNearCache(
   const sessions = new Map<string, Entry<SessionRecord>>();
   const users = new Map<string, Entry<UserRecord>>();
   const stats: NearCacheStats = { hits: 0, misses: 0, bypassed: 0 };
+  /** Moves on every eviction and flush: a read in flight across a move is not cached. */
+  let generation = 0;
+  /** Invalidations this server could not publish, oldest first, keyed `kind:id`. */
+  const undelivered = new Map<string, { message: Invalidation; at: number }>();
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let retryDelayMs = RETRY_FIRST_MS;
+  let closed = false;
 
   const flush = () => {
+    generation++;
     sessions.clear();
     users.clear();
   };
-  const evictUser = (userId: string) => {
-    users.delete(userId);
-    for (const [id, entry] of sessions) if (entry.value.userId === userId) sessions.delete(id);
+  const evict = (message: Invalidation) => {
+    generation++;
+    if (message.kind === 'session') {
+      sessions.delete(message.id);
+      return;
+    }
+    users.delete(message.id);
+    for (const [id, entry] of sessions) if (entry.value.userId === message.id) sessions.delete(id);
   };
-  channel.subscribe((message) => {
-    if (message.kind === 'session') sessions.delete(message.id);
-    else evictUser(message.id);
-  }, flush);
+  channel.subscribe(evict, flush);
 
-  const put = <T>(map: Map<string, Entry<T>>, key: string, value: T) => {
+  /** False while delivery is in doubt: the channel is down or one of our publishes failed. */
+  const serving = () => channel.healthy() && undelivered.size === 0;
+
+  /** Caches a store answer unless delivery is in doubt or an eviction happened since `since`. */
+  const put = <T>(map: Map<string, Entry<T>>, key: string, value: T, since: number) => {
+    if (!serving() || generation !== since) return;
     if (map.size >= maxEntries) {
       const oldest = map.keys().next();
       if (!oldest.done) map.delete(oldest.value);
@@ -82,7 +126,7 @@ export function withNearCache(
 
   /** A fresh, trustworthy entry, or undefined (and counts why). */
   const fresh = <T>(map: Map<string, Entry<T>>, key: string, usable: (value: T) => boolean) => {
-    if (!channel.healthy()) {
+    if (!serving()) {
       stats.bypassed++;
       if (map.size > 0) flush();
       return undefined;
@@ -96,10 +140,71 @@ export function withNearCache(
     return undefined;
   };
 
+  const retry = async () => {
+    retryTimer = undefined;
+    if (closed) return;
+    // A message older than twice maxAgeMs is of no use: every entry it would evict
+    // elsewhere has expired, even one put by a read in flight at the write. The newest
+    // is kept as a probe, since only a delivery proves the channel works again.
+    for (const [key, { at }] of undelivered) {
+      if (undelivered.size > 1 && now() - at >= 2 * maxAgeMs) undelivered.delete(key);
+    }
+    for (const [key, { message }] of [...undelivered]) {
+      try {
+        await channel.publish(message);
+      } catch {
+        schedule();
+        return;
+      }
+      undelivered.delete(key);
+    }
+    retryDelayMs = RETRY_FIRST_MS;
+    // Delivery is known good again; a read in flight since the failure is not cached.
+    if (undelivered.size === 0) flush();
+  };
+  const schedule = () => {
+    if (retryTimer !== undefined || closed) return;
+    retryTimer = setTimeout(() => void retry(), retryDelayMs);
+    (retryTimer as { unref?: () => void }).unref?.();
+    retryDelayMs = Math.min(retryDelayMs * 2, RETRY_MAX_MS);
+  };
+
+  /**
+   * Evicts locally, then tells the other servers. When the publish fails the caller
+   * still gets the rejection, although the store write is done: a revoke that the
+   * other servers have not heard of is not finished, so it answers 503 through the
+   * store guard (fail closed) and the user may retry; every write here is idempotent.
+   * Meanwhile this server stops serving from its cache and re-sends in the background.
+   */
   const tell = async (message: Invalidation) => {
-    if (message.kind === 'session') sessions.delete(message.id);
-    else evictUser(message.id);
-    await channel.publish(message);
+    evict(message);
+    try {
+      await channel.publish(message);
+    } catch (error) {
+      const key = `${message.kind}:${message.id}`;
+      undelivered.delete(key);
+      undelivered.set(key, { message, at: now() });
+      flush();
+      schedule();
+      throw error;
+    }
+  };
+
+  /**
+   * Runs a store write, then `tell`s. A write that rejects may still have been applied
+   * (a timeout means "unknown"), so the others are told then too, and the write's own
+   * error is the one the caller sees.
+   */
+  const write = async <R>(message: Invalidation, run: () => Promise<R>): Promise<R> => {
+    let result: R;
+    try {
+      result = await run();
+    } catch (error) {
+      await tell(message).catch(() => undefined);
+      throw error;
+    }
+    await tell(message);
+    return result;
   };
 
   return {
@@ -111,14 +216,15 @@ export function withNearCache(
       async getUserById(id) {
         const cached = fresh(users, id, () => true);
         if (cached) return { ...cached };
+        const since = generation;
         const user = await store.users.getUserById(id);
-        if (user && channel.healthy()) put(users, id, { ...user });
+        if (user) put(users, id, { ...user }, since);
         return user;
       },
-      async setPasswordHash(userId, passwordHash) {
-        await store.users.setPasswordHash(userId, passwordHash);
-        await tell({ kind: 'user', id: userId });
-      },
+      setPasswordHash: (userId, passwordHash) =>
+        write({ kind: 'user', id: userId }, () =>
+          store.users.setPasswordHash(userId, passwordHash),
+        ),
     },
     sessions: {
       createSession: (session) => store.sessions.createSession(session),
@@ -126,8 +232,9 @@ export function withNearCache(
         const t = now();
         const cached = fresh(sessions, id, (s) => t < s.idleExpiresAt && t < s.expiresAt);
         if (cached) return { ...cached };
+        const since = generation;
         const session = await store.sessions.getSession(id);
-        if (session && channel.healthy()) put(sessions, id, { ...session });
+        if (session) put(sessions, id, { ...session }, since);
         return session;
       },
       async touchSession(id, lastSeenAt, idleExpiresAt) {
@@ -135,27 +242,21 @@ export function withNearCache(
         const entry = sessions.get(id);
         if (entry) entry.value = { ...entry.value, lastSeenAt, idleExpiresAt };
       },
-      async rotateSecret(id, expected, next) {
-        const applied = await store.sessions.rotateSecret(id, expected, next);
-        await tell({ kind: 'session', id });
-        return applied;
-      },
-      async deleteSession(id) {
-        const deleted = await store.sessions.deleteSession(id);
-        await tell({ kind: 'session', id });
-        return deleted;
-      },
+      rotateSecret: (id, expected, next) =>
+        write({ kind: 'session', id }, () => store.sessions.rotateSecret(id, expected, next)),
+      deleteSession: (id) => write({ kind: 'session', id }, () => store.sessions.deleteSession(id)),
       listUserSessions: (userId, t) => store.sessions.listUserSessions(userId, t),
-      async deleteUserSessions(userId, exceptId) {
-        const count = await store.sessions.deleteUserSessions(userId, exceptId);
-        await tell({ kind: 'user', id: userId });
-        return count;
-      },
+      deleteUserSessions: (userId, exceptId) =>
+        write({ kind: 'user', id: userId }, () =>
+          store.sessions.deleteUserSessions(userId, exceptId),
+        ),
       deleteExpiredSessions: (t) => store.sessions.deleteExpiredSessions(t),
     },
     rateLimits: store.rateLimits,
     ping: () => store.ping(),
     async close() {
+      closed = true;
+      clearTimeout(retryTimer);
       flush();
       await channel.close();
       await store.close();
