@@ -1,6 +1,6 @@
 // Latchkey session mode on Redis behind the near-cache, invalidated over Redis pub/sub
 // exactly as in a many-server deployment (the channel is private to this process).
-import { withNearCache } from '../../packages/core/src/index.js';
+import { withNearCache } from '../../packages/core/src/store-kit.js';
 import { createRedisInvalidationChannel } from '../../packages/store-redis/src/invalidation.js';
 import { serveLatchkey } from '../lib/latchkey-app.js';
 import { benchRedisStore } from '../lib/latchkey-redis.js';

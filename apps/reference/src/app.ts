@@ -6,13 +6,13 @@ import { latchkeyHono, type LatchkeyVariables } from '@latchkey/adapters/hono';
 import {
   createLatchkey,
   fail,
-  failClosed,
   LatchkeyError,
   parseBody,
   readJsonBody,
   type Latchkey,
   type LatchkeyOptions,
 } from '@latchkey/core';
+import { failClosed } from '@latchkey/core/store-kit';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { NotesStore } from './notes.js';

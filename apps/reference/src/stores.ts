@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { withNearCache, type LatchkeyStore } from '@latchkey/core';
+import { withNearCache, type LatchkeyStore } from '@latchkey/core/store-kit';
 import { createPostgresStore } from '@latchkey/store-postgres';
 import { createRedisStore } from '@latchkey/store-redis';
 import { createRedisInvalidationChannel } from '@latchkey/store-redis/invalidation';

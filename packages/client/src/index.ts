@@ -19,8 +19,8 @@ import type {
   SessionResponse,
   TokenResponse,
   UserResponse,
-} from '../../core/src/wire.js';
-import { CSRF_HEADER } from '../../core/src/wire.js';
+} from '@latchkey/wire';
+import { CSRF_HEADER } from '@latchkey/wire';
 
 export type {
   PublicUser,
@@ -29,7 +29,7 @@ export type {
   SessionListResponse,
   SessionResponse,
   TokenResponse,
-} from '../../core/src/wire.js';
+} from '@latchkey/wire';
 export { CSRF_HEADER };
 
 /** Every code a `LatchkeyError` can carry: the server's codes plus `network_error`. */

@@ -17,10 +17,6 @@ export { fail, LatchkeyError } from './errors.js';
 export { jsonLineLogger, type SecurityEvent, type SecurityLogger } from './log.js';
 export { readCookie, serializeCookie } from './cookies.js';
 export { securityHeaders } from './headers.js';
-export {
-  fromRateLimiterFlexible,
-  rateLimiterFlexibleOptions,
-} from './stores/rate-limiter-flexible.js';
 export type {
   LatchkeyStore,
   Limiter,
@@ -50,12 +46,3 @@ export {
   type StrengthProblem,
   type StrengthVerdict,
 } from './strength.js';
-export {
-  createLocalInvalidationBus,
-  withNearCache,
-  type Invalidation,
-  type InvalidationChannel,
-  type NearCacheOptions,
-  type NearCacheStats,
-} from './stores/near-cache.js';
-export { failClosed } from './stores/guard.js';

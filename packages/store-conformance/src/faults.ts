@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LatchkeyError } from '@latchkey/core';
 import {
   failClosed,
-  LatchkeyError,
   type LatchkeyStore,
   type SessionRecord,
   type UserRecord,
-} from '@latchkey/core';
+} from '@latchkey/core/store-kit';
 import {
   expectAllRejectedInBound,
   MINUTE,

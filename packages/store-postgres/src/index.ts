@@ -6,7 +6,7 @@ import {
   type LatchkeyStore,
   type SessionRecord,
   type UserRecord,
-} from '@latchkey/core';
+} from '@latchkey/core/store-kit';
 
 export type { Pool as PostgresPool } from 'pg';
 

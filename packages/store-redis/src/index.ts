@@ -6,7 +6,7 @@ import {
   type LatchkeyStore,
   type SessionRecord,
   type UserRecord,
-} from '@latchkey/core';
+} from '@latchkey/core/store-kit';
 
 /*
  * Key layout (every key starts with `keyPrefix`, `latchkey:` by default):

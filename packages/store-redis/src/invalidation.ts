@@ -1,4 +1,4 @@
-import type { Invalidation, InvalidationChannel } from '@latchkey/core';
+import type { Invalidation, InvalidationChannel } from '@latchkey/core/store-kit';
 import { Redis } from 'ioredis';
 
 export interface RedisInvalidationOptions {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { withNearCache, type SessionRecord } from '@latchkey/core';
+import { withNearCache, type SessionRecord } from '@latchkey/core/store-kit';
 import { createMemoryStore } from '@latchkey/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisInvalidationChannel } from '../src/invalidation.js';

@@ -12,7 +12,7 @@ import {
   type SessionRecord,
   type SessionRotation,
   type UserRecord,
-} from '@latchkey/core';
+} from '@latchkey/core/store-kit';
 
 export type { Database as SqliteDatabase };
 
