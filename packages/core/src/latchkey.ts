@@ -1,8 +1,5 @@
-import type { AuthContext } from './auth/context.js';
-import { createAuthLimits } from './auth/limits.js';
+import { createAuthContext } from './auth/context.js';
 import { resolveConfig, type LatchkeyConfig, type LatchkeyOptions } from './config.js';
-import { createSigner } from './crypto.js';
-import { createDeviceCookies } from './device.js';
 import { fail, LatchkeyError } from './errors.js';
 import { securityHeaders, withSecurityHeaders } from './headers.js';
 import { createRequestAuthenticator } from './http/authenticate.js';
@@ -12,11 +9,7 @@ import { errorResponse, JSON_CONTENT_TYPE, jsonResponse } from './http/respond.j
 import { createAuthRoutes } from './http/routes.js';
 import type { AuthResult, ConnectionInfo } from './http/types.js';
 import type { SecurityEvent } from './log.js';
-import { createPasswordHasher } from './password.js';
-import { createSessionStrategy } from './session.js';
 import { guardStore } from './stores/guard.js';
-import { createAccessTokens } from './token/access.js';
-import { createRefreshStrategy } from './token/refresh.js';
 
 export type { AuthResult, ConnectionInfo } from './http/types.js';
 export { toPublicUser } from './auth/public.js';
@@ -57,56 +50,6 @@ export interface Latchkey {
   ping(): Promise<void>;
 }
 
-/** The operations' context: strategies and limits over the guarded store, built once. */
-function createAuthContext(
-  config: LatchkeyConfig,
-  log: (event: SecurityEvent) => void,
-): AuthContext {
-  const store = guardStore(config.store, config.logger, config.now);
-  const signer = createSigner(config.secrets);
-  const tokens = config.token
-    ? {
-        access: createAccessTokens({
-          keys: config.token.keys,
-          issuer: config.token.issuer,
-          audience: config.token.audience,
-          ttlMs: config.token.accessTtlMs,
-          now: config.now,
-        }),
-        refresh: createRefreshStrategy(store, signer, {
-          ...config,
-          retryWindowMs: config.token.refreshRetryWindowMs,
-        }),
-      }
-    : null;
-  return {
-    store,
-    sessions: createSessionStrategy(store, signer, config),
-    tokens,
-    passwords: createPasswordHasher({
-      concurrency: config.hashConcurrency,
-      maxWaiting: config.hashQueueLimit,
-      onOverload: (waiting) => log({ event: 'hashing_overloaded', waiting }),
-    }),
-    devices: createDeviceCookies(signer, config.now),
-    limits: createAuthLimits(store.rateLimits, {
-      loginLimit: config.loginLimit,
-      addressLimit: config.addressLimit,
-      registerLimit: config.registerLimit,
-      windowMs: config.rateLimitWindowMs,
-    }),
-    policy: {
-      minLength: config.passwordMinLength,
-      maxLength: config.passwordMaxLength,
-      minScore: config.passwordMinScore,
-      siteName: config.siteName,
-    },
-    statelessAccess: config.token?.statelessAccess ?? false,
-    log,
-    now: config.now,
-  };
-}
-
 /**
  * Creates a Latchkey instance. Options are validated once, here, into a frozen
  * config (throws `ConfigError` with one line naming the bad key); nothing later
@@ -121,7 +64,7 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
     .map(([key, value]) => `${key}=${String(value)}`);
   if (weakened.length > 0) log({ event: 'unsafe_options', options: weakened });
 
-  const ctx = createAuthContext(config, log);
+  const ctx = createAuthContext(config, guardStore(config.store, config.logger, config.now), log);
   const reader = createRequestReader(config, log);
   const cookies = createCookieWriter(config);
   const { authenticateRequest, authenticate } = createRequestAuthenticator(ctx, reader, cookies, {

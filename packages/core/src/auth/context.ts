@@ -1,12 +1,14 @@
-import type { DeviceCookies } from '../device.js';
+import type { LatchkeyConfig } from '../config.js';
+import { createSigner } from '../crypto.js';
+import { createDeviceCookies, type DeviceCookies } from '../device.js';
 import type { LatchkeyError } from '../errors.js';
 import type { SecurityEvent } from '../log.js';
-import type { PasswordHasher } from '../password.js';
-import type { ClientInfo, SessionStrategy } from '../session.js';
+import { createPasswordHasher, type PasswordHasher } from '../password.js';
+import { createSessionStrategy, type ClientInfo, type SessionStrategy } from '../session.js';
 import type { LatchkeyStore, SessionRecord } from '../stores/types.js';
-import type { AccessTokens } from '../token/access.js';
-import type { RefreshStrategy } from '../token/refresh.js';
-import type { AuthLimits } from './limits.js';
+import { createAccessTokens, type AccessTokens } from '../token/access.js';
+import { createRefreshStrategy, type RefreshStrategy } from '../token/refresh.js';
+import { createAuthLimits, type AuthLimits } from './limits.js';
 
 /**
  * Everything an operation may use, built once by `createLatchkey`. Operations are the
@@ -54,3 +56,54 @@ export interface Principal {
 
 /** An expected failure is a value; only faults (store unreachable) throw. */
 export type Result<T> = ({ ok: true } & T) | { ok: false; error: LatchkeyError };
+
+/** The operations' context: strategies and limits over the guarded store, built once. */
+export function createAuthContext(
+  config: LatchkeyConfig,
+  /** The store, already behind the fail-closed guard. */
+  store: LatchkeyStore,
+  log: (event: SecurityEvent) => void,
+): AuthContext {
+  const signer = createSigner(config.secrets);
+  const tokens = config.token
+    ? {
+        access: createAccessTokens({
+          keys: config.token.keys,
+          issuer: config.token.issuer,
+          audience: config.token.audience,
+          ttlMs: config.token.accessTtlMs,
+          now: config.now,
+        }),
+        refresh: createRefreshStrategy(store, signer, {
+          ...config,
+          retryWindowMs: config.token.refreshRetryWindowMs,
+        }),
+      }
+    : null;
+  return {
+    store,
+    sessions: createSessionStrategy(store, signer, config),
+    tokens,
+    passwords: createPasswordHasher({
+      concurrency: config.hashConcurrency,
+      maxWaiting: config.hashQueueLimit,
+      onOverload: (waiting) => log({ event: 'hashing_overloaded', waiting }),
+    }),
+    devices: createDeviceCookies(signer, config.now),
+    limits: createAuthLimits(store.rateLimits, {
+      loginLimit: config.loginLimit,
+      addressLimit: config.addressLimit,
+      registerLimit: config.registerLimit,
+      windowMs: config.rateLimitWindowMs,
+    }),
+    policy: {
+      minLength: config.passwordMinLength,
+      maxLength: config.passwordMaxLength,
+      minScore: config.passwordMinScore,
+      siteName: config.siteName,
+    },
+    statelessAccess: config.token?.statelessAccess ?? false,
+    log,
+    now: config.now,
+  };
+}
