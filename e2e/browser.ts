@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's Chromium, never a downloaded browser; flags that keep it off the network. */
 export function launchChromium(): Promise<Browser> {
@@ -100,4 +100,33 @@ export function harvest(page: Page): Promise<string> {
     found.push(document.documentElement.outerHTML, location.href, document.referrer);
     return JSON.stringify(found);
   });
+}
+
+/** Runs `fn` in a fresh browser context (its own cookies and storage), closed afterwards. */
+export async function inContext<T>(
+  browser: Browser,
+  fn: (context: BrowserContext, page: Page) => Promise<T>,
+): Promise<T> {
+  const context = await browser.newContext();
+  try {
+    return await fn(context, await context.newPage());
+  } finally {
+    await context.close();
+  }
+}
+
+/** Signs up through the reference SPA's form, as a person would; waits until signed in. */
+export async function createAccount(
+  page: Page,
+  baseUrl: string,
+  email: string,
+  password: string,
+): Promise<string> {
+  await page.goto(baseUrl);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('Name').fill('Ada Lovelace');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  return email;
 }

@@ -57,7 +57,7 @@ import {
   uniqueEmail,
   type TestServer,
 } from '../apps/reference/test/harness.js';
-import { launchChromium } from './browser.js';
+import { launchChromium, inContext } from './browser.js';
 
 /** The registrable domain the app and the attacker share. */
 const SITE = 'latchkey.localhost';
@@ -278,14 +278,8 @@ afterAll(async () => {
   await Promise.all([sessionApp?.close(), tokenApp?.close()]);
 });
 
-async function withContext<T>(fn: (context: BrowserContext, page: Page) => Promise<T>): Promise<T> {
-  const context = await browser.newContext();
-  try {
-    return await fn(context, await context.newPage());
-  } finally {
-    await context.close();
-  }
-}
+const withContext = <T>(fn: (context: BrowserContext, page: Page) => Promise<T>) =>
+  inContext(browser, fn);
 
 /** `id.secret.signature`, the shape of both credential cookies. */
 const CREDENTIAL = /^[\w-]+\.[\w-]{43}\.[\w-]+$/;

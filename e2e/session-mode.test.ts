@@ -6,7 +6,8 @@ import {
   uniqueEmail,
   type TestServer,
 } from '../apps/reference/test/harness.js';
-import { harvest, launchChromium, startAttackerSite, type AttackerSite } from './browser.js';
+import { harvest, type AttackerSite, inContext, createAccount as signUp } from './browser.js';
+import { startAppInBrowser, type AppInBrowser } from './fixture.js';
 
 const COOKIE = '__Host-Http-session';
 
@@ -14,40 +15,18 @@ let app: TestServer;
 let browser: Browser;
 let attacker: AttackerSite;
 
+let fixture: AppInBrowser;
 beforeAll(async () => {
-  [app, browser, attacker] = await Promise.all([
-    startTestServer({}, { host: 'localhost' }),
-    launchChromium(),
-    startAttackerSite(),
-  ]);
+  fixture = await startAppInBrowser();
+  ({ app, browser, attacker } = fixture);
 });
-afterAll(async () => {
-  await Promise.all([browser.close(), attacker.close()]);
-  await app.dispose();
-});
+afterAll(() => fixture.close());
 
-async function withContext<T>(fn: (context: BrowserContext, page: Page) => Promise<T>): Promise<T> {
-  const context = await browser.newContext();
-  try {
-    return await fn(context, await context.newPage());
-  } finally {
-    await context.close();
-  }
-}
+const withContext = <T>(fn: (context: BrowserContext, page: Page) => Promise<T>) =>
+  inContext(browser, fn);
 
-async function createAccount(
-  page: Page,
-  baseUrl = app.url,
-  email = uniqueEmail('e2e'),
-): Promise<string> {
-  await page.goto(baseUrl);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(GOOD_PASSWORD);
-  await page.getByLabel('Name').fill('Ada Lovelace');
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-  return email;
-}
+const createAccount = (page: Page, baseUrl = app.url, email = uniqueEmail('e2e')) =>
+  signUp(page, baseUrl, email, GOOD_PASSWORD);
 
 async function signIn(page: Page, email: string, password = GOOD_PASSWORD): Promise<void> {
   await page.goto(app.url);

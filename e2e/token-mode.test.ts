@@ -14,7 +14,8 @@ import {
   uniqueEmail,
   type TestServer,
 } from '../apps/reference/test/harness.js';
-import { harvest, launchChromium, startAttackerSite, type AttackerSite } from './browser.js';
+import { harvest, type AttackerSite, inContext, createAccount as signUp } from './browser.js';
+import { startAppInBrowser, type AppInBrowser } from './fixture.js';
 
 const COOKIE = '__Host-Http-refresh';
 /** Short access tokens, so the tests run past several expiries in a few seconds. */
@@ -24,40 +25,21 @@ let app: TestServer;
 let browser: Browser;
 let attacker: AttackerSite;
 
+let fixture: AppInBrowser;
 beforeAll(async () => {
-  [app, browser, attacker] = await Promise.all([
-    startTestServer(
-      { LATCHKEY_MODE: 'token', LATCHKEY_ACCESS_TTL: `${TTL_SECONDS}s` },
-      { host: 'localhost' },
-    ),
-    launchChromium(),
-    startAttackerSite(),
-  ]);
+  fixture = await startAppInBrowser({
+    LATCHKEY_MODE: 'token',
+    LATCHKEY_ACCESS_TTL: `${TTL_SECONDS}s`,
+  });
+  ({ app, browser, attacker } = fixture);
 });
-afterAll(async () => {
-  await Promise.all([browser.close(), attacker.close()]);
-  await app.dispose();
-});
+afterAll(() => fixture.close());
 
-async function withContext<T>(fn: (context: BrowserContext, page: Page) => Promise<T>): Promise<T> {
-  const context = await browser.newContext();
-  try {
-    return await fn(context, await context.newPage());
-  } finally {
-    await context.close();
-  }
-}
+const withContext = <T>(fn: (context: BrowserContext, page: Page) => Promise<T>) =>
+  inContext(browser, fn);
 
-async function createAccount(page: Page, baseUrl = app.url): Promise<string> {
-  const email = uniqueEmail('token-e2e');
-  await page.goto(baseUrl);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(GOOD_PASSWORD);
-  await page.getByLabel('Name').fill('Ada Lovelace');
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-  return email;
-}
+const createAccount = (page: Page, baseUrl = app.url) =>
+  signUp(page, baseUrl, uniqueEmail('token-e2e'), GOOD_PASSWORD);
 
 /** Opens the app in another tab of the same browser and waits until it shows the user. */
 async function openTab(context: BrowserContext, baseUrl = app.url): Promise<Page> {
