@@ -58,6 +58,11 @@ describe('resolveConfig', () => {
     [{ rateLimit: { loginLimit: 0 } }, /^rateLimit\.loginLimit/],
     [{ headers: { contentSecurityPolicy: "default-src 'self'" } }, /frame-ancestors/],
     [{ headers: { hstsMaxAge: 3600 } }, /^headers\.hstsMaxAge/],
+    // In a browser `//auth/login` names a host called auth.
+    [{ basePath: '//auth' }, /^basePath/],
+    [{ basePath: '/a//b' }, /^basePath/],
+    [{ basePath: '/auth/' }, /^basePath/],
+    [{ headers: { clearSiteData: ['cookies' as never] } }, /^headers\.clearSiteData/],
     [{ mode: 'cookie' as never }, /^mode/],
   ] as [Partial<LatchkeyOptions>, RegExp][])('fails fast naming the key: %j', (patch, message) => {
     const options: LatchkeyOptions = { ...base(), ...patch };

@@ -147,7 +147,7 @@ function resolve(options: LatchkeyOptions, withKeys: boolean): LatchkeyConfig {
     ...(options.origins ?? []).map((o, i) => originOf(`origins[${i}]`, o)),
   ]);
   const basePath = options.basePath ?? '/auth';
-  if (!/^\/[A-Za-z0-9/_-]*[A-Za-z0-9_-]$/.test(basePath)) {
+  if (!/^(\/[A-Za-z0-9_-]+)+$/.test(basePath)) {
     throw new ConfigError(`basePath: expected a path like /auth, got ${JSON.stringify(basePath)}`);
   }
 

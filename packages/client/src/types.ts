@@ -1,0 +1,80 @@
+/** The public shape of the client: its options and its methods. */
+import type { PublicUser, SessionListResponse, SessionResponse } from '@latchkey/wire';
+
+/** `session`: HttpOnly session cookie + CSRF header. `token`: in-memory bearer + refresh cookie. */
+export type AuthMode = 'session' | 'token';
+
+export interface AuthClientOptions {
+  /** Must match the server's `LATCHKEY_MODE`. @default 'session' */
+  mode?: AuthMode;
+  /**
+   * Origin and/or path prefix of the server (`https://api.example`, `/app`); credentials go
+   * only to its origin. @default '' (the page's origin, no prefix)
+   */
+  baseUrl?: string;
+  /**
+   * Where the server mounts its auth routes (the server's `basePath`), under `baseUrl`: with
+   * `'/api/auth'`, sign-in is `POST <baseUrl>/api/auth/login`. One or more `/segment`s of
+   * letters, digits, `_` and `-`; anything else throws a `TypeError` here. @default '/auth'
+   */
+  basePath?: string;
+  /** The fetch implementation, injectable for tests. @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /**
+   * The clock, injectable for tests. Only differences between two readings are used (token
+   * lifetimes come from the server), so a browser clock that is off cannot cause refresh loops.
+   * @default Date.now
+   */
+  now?: () => number;
+  /**
+   * The BroadcastChannel the app's tabs talk on (the Web Lock is named `<channelName>-refresh`);
+   * `false` keeps this client to itself. @default 'latchkey'
+   */
+  channelName?: string | false;
+}
+
+/** Routes below are under the `basePath` option (default `/auth`). */
+export interface AuthClient {
+  readonly mode: AuthMode;
+  /**
+   * Finds out who is signed in, once, on page load: in token mode a silent `POST /auth/refresh`
+   * (a signed-out page answers `null`, quietly), in session mode `GET /auth/session`.
+   */
+  start(): Promise<PublicUser | null>;
+  /** `POST /auth/register`; signs the new user in (in every tab). */
+  register(input: { email: string; password: string; name?: string }): Promise<PublicUser>;
+  /** `POST /auth/login`; signs in every tab. */
+  login(input: { email: string; password: string }): Promise<PublicUser>;
+  /** `POST /auth/logout`: revokes the session server-side and signs out every tab. */
+  logout(): Promise<void>;
+  /** `GET /auth/session`; `null` when signed out (`unauthenticated` or `session_expired`). */
+  session(): Promise<SessionResponse | null>;
+  /** `GET /auth/sessions`: the caller's sessions on every device. */
+  sessions(): Promise<SessionListResponse>;
+  /** `DELETE /auth/sessions/:id`; revoking the current session signs out. */
+  revokeSession(id: string): Promise<void>;
+  /** `DELETE /auth/sessions`: every session except this one. */
+  revokeOtherSessions(): Promise<void>;
+  /** `POST /auth/password`; this session continues under a new id, all others end. */
+  changePassword(input: { currentPassword: string; newPassword: string }): Promise<void>;
+  /**
+   * `fetch` for the app's own API. Session mode: unsafe methods (POST, PUT, PATCH, DELETE)
+   * carry the `X-CSRF-Token` header, and one `403 csrf_failed` is retried with a fresh token.
+   * Token mode: every request carries `Authorization: Bearer`, and one `401` is retried after a
+   * refresh. Credentials go only to the server's own origin. Answers are returned as they are
+   * (check `response.ok`; `LatchkeyError.fromResponse` reads an error body); a `401` that ends
+   * the session also notifies `onChange`. A string path starting with `/` is prefixed with
+   * `baseUrl`; a string or `URL` is then resolved as fetch resolves it (against the page), the
+   * origin checked, and the resolved URL sent.
+   */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /**
+   * Calls `listener` whenever the signed-in user changes; returns the unsubscribe.
+   * Safe to pass around unbound (e.g. to React's `useSyncExternalStore`).
+   */
+  onChange: (listener: (user: PublicUser | null) => void) => () => void;
+  /** The last known user: `undefined` until the first answer says either way. Unbound-safe. */
+  getUser: () => PublicUser | null | undefined;
+  /** Stops timers and cross-tab messages (tests, hot reload). The client stays usable. */
+  close(): void;
+}
