@@ -20,7 +20,8 @@ import { createPostgresStore } from '../src/index.js';
  * The shared fault suite on a PRIVATE PostgreSQL (initdb in a temp folder, a free
  * port), frozen, killed and restarted there; the shared server is never touched.
  * PostgreSQL refuses to run as root, so the server runs as the `postgres` user (needs
- * root to switch); without root or the binaries the suite is skipped.
+ * root to switch). Without root or the binaries this file fails and says why, rather
+ * than report a suite that never ran.
  */
 
 const BIN = '/usr/lib/postgresql/15/bin';
@@ -52,6 +53,19 @@ function serverPids(dir: string): number[] {
 const postmasterPid = (dir: string) =>
   Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
+/**
+ * Waits until `pid` is reaped, not only dead. The killed postmaster is reparented to
+ * init and stays a zombie until init reaps it; a restart's lock-file check asks
+ * kill(pid, 0), which a zombie passes, and refuses to start ("lock file
+ * postmaster.pid already exists").
+ */
+async function untilReaped(pid: number | undefined, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pid !== undefined && existsSync(`/proc/${pid}`) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function initdb(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'latchkey-pg-'));
   const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
@@ -67,8 +81,11 @@ async function initdb(): Promise<string> {
   return dir;
 }
 
+if (!available) {
+  throw new Error(`the PostgreSQL fault suite needs root and PostgreSQL's binaries in ${BIN}`);
+}
+
 describeStoreFaults('postgres (private PostgreSQL)', {
-  skip: !available,
   async start(): Promise<FaultBackend> {
     const dir = await initdb();
     const port = await freePort();
@@ -85,6 +102,7 @@ describeStoreFaults('postgres (private PostgreSQL)', {
       await killChild(server);
       server = undefined;
       await waitUntilGone(pids);
+      await untilReaped(pids[0]);
     }
 
     return {
@@ -115,6 +133,8 @@ describeStoreFaults('postgres (private PostgreSQL)', {
       connectTimeoutMs: 1000,
       onError,
     }),
+  canFreeze: true,
+  canRestart: true,
   durable: true,
   limits: 'statement 1000 + 1000 ms',
 });

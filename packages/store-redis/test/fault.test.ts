@@ -40,6 +40,8 @@ describeStoreFaults('redis (private redis-server)', {
     };
   },
   open: (backend, onError) => createRedisStore({ url: backend.url, keyPrefix: 'fault:', onError }),
+  canFreeze: true,
+  canRestart: true,
   durable: false,
   reportsErrors: true,
   limits: 'command timeout 1000 ms',

@@ -1,0 +1,35 @@
+import type { UserStore } from '@latchkey/core/store-kit';
+import { firstRecord, type Queries } from './queries.js';
+import { toUser, type UserRow } from './rows.js';
+
+/** Users in `latchkey_users`. */
+export function createUserStore({ run, tables: { users } }: Queries): UserStore {
+  return {
+    async createUser(user) {
+      // Only an email clash is a "no"; any other failure (a duplicate id) throws.
+      const { rowCount } = await run(
+        'create-user',
+        `INSERT INTO ${users} (id, email, name, password_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING`,
+        [user.id, user.email, user.name, user.passwordHash, user.createdAt],
+      );
+      return rowCount === 1;
+    },
+    async getUserByEmail(email) {
+      const found = await run<UserRow>('user-by-email', `SELECT * FROM ${users} WHERE email = $1`, [
+        email,
+      ]);
+      return firstRecord(found, toUser);
+    },
+    async getUserById(id) {
+      const found = await run<UserRow>('user-by-id', `SELECT * FROM ${users} WHERE id = $1`, [id]);
+      return firstRecord(found, toUser);
+    },
+    async setPasswordHash(userId, passwordHash) {
+      await run('set-password', `UPDATE ${users} SET password_hash = $2 WHERE id = $1`, [
+        userId,
+        passwordHash,
+      ]);
+    },
+  };
+}
