@@ -8,6 +8,9 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
+  // The strength worker loads its dictionaries with dynamic imports (chunks), which
+  // needs a module worker.
+  worker: { format: 'es' },
   build: {
     outDir: '../dist',
     emptyOutDir: true,

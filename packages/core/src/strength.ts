@@ -1,6 +1,4 @@
-import { ZxcvbnFactory, type ZxcvbnResult } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as english from '@zxcvbn-ts/language-en';
+import type { ZxcvbnFactory, ZxcvbnResult } from '@zxcvbn-ts/core';
 
 /**
  * The password-strength rule of API.md, shared by the server (the authority: a weak
@@ -29,7 +27,7 @@ export type StrengthVerdict =
   | { ok: true; score: number }
   | { ok: false; problem: StrengthProblem; score: number; message: string };
 
-let factory: ZxcvbnFactory | undefined;
+let factory: Promise<ZxcvbnFactory> | undefined;
 
 /**
  * Built on first use: indexing the dictionaries takes most of a second. At its default
@@ -38,14 +36,23 @@ let factory: ZxcvbnFactory | undefined;
  * still catches the usual substitutions. Only the first 64 characters are examined:
  * anything longer that is not a repeat is strong anyway, and repeats show early.
  */
-function estimator(): ZxcvbnFactory {
-  factory ??= new ZxcvbnFactory({
-    translations: english.translations,
-    graphs: common.adjacencyGraphs,
-    dictionary: { ...common.dictionary, ...english.dictionary },
-    l33tMaxSubstitutions: 10,
-    maxLength: 64,
-  });
+function estimator(): Promise<ZxcvbnFactory> {
+  // Imported on first use: the language packs decompress their dictionaries at import
+  // (~250 ms), which every process that loads the core would otherwise pay at start.
+  factory ??= Promise.all([
+    import('@zxcvbn-ts/core'),
+    import('@zxcvbn-ts/language-common'),
+    import('@zxcvbn-ts/language-en'),
+  ]).then(
+    ([{ ZxcvbnFactory }, common, english]) =>
+      new ZxcvbnFactory({
+        translations: english.translations,
+        graphs: common.adjacencyGraphs,
+        dictionary: { ...common.dictionary, ...english.dictionary },
+        l33tMaxSubstitutions: 10,
+        maxLength: 64,
+      }),
+  );
   return factory;
 }
 
@@ -78,7 +85,10 @@ function explain(result: ZxcvbnResult): string {
  * estimated strength of at least `minScore` (zxcvbn: repeats, sequences, keyboard
  * walks, common and breached passwords with padding or l33t, words from the inputs).
  */
-export function assessPassword(password: string, options: StrengthOptions = {}): StrengthVerdict {
+export async function assessPassword(
+  password: string,
+  options: StrengthOptions = {},
+): Promise<StrengthVerdict> {
   const minLength = options.minLength ?? 15;
   const maxLength = options.maxLength ?? 128;
   const minScore = options.minScore ?? 3;
@@ -111,7 +121,7 @@ export function assessPassword(password: string, options: StrengthOptions = {}):
     };
   }
   const inputs = [options.siteName ?? 'Latchkey', options.name, options.email];
-  const result = estimator().check(password, wordsOf(inputs));
+  const result = (await estimator()).check(password, wordsOf(inputs));
   if (result.score < minScore) {
     return { ok: false, problem: 'weak', score: result.score, message: explain(result) };
   }

@@ -7,7 +7,7 @@ import {
 } from './strength.js';
 
 /** The real worker module, loaded with its globals (`addEventListener`, `postMessage`) faked. */
-let measure: (request: StrengthRequest) => StrengthAnswer;
+let measure: (request: StrengthRequest) => Promise<StrengthAnswer>;
 
 beforeAll(async () => {
   let onMessage: ((event: { data: StrengthRequest }) => void) | undefined;
@@ -16,18 +16,17 @@ beforeAll(async () => {
   });
   await import('./strength.worker.js');
   vi.unstubAllGlobals();
-  measure = (request) => {
-    let reply: StrengthAnswer | undefined;
-    vi.stubGlobal('postMessage', (message: StrengthAnswer) => {
-      reply = message;
+  measure = async (request) => {
+    const reply = new Promise<StrengthAnswer>((resolve, reject) => {
+      vi.stubGlobal('postMessage', resolve);
+      setTimeout(() => reject(new Error('the worker did not answer')), 4000);
     });
     try {
       onMessage?.({ data: request });
+      return await reply;
     } finally {
       vi.unstubAllGlobals();
     }
-    if (!reply) throw new Error('the worker did not answer');
-    return reply;
   };
 });
 
@@ -49,11 +48,11 @@ class FakeWorker implements StrengthWorker {
     this.posted.push(message);
   }
   /** Measures the oldest request not yet answered and delivers the answer. */
-  answer() {
+  async answer() {
     const request = this.posted[this.answered];
     if (!request) throw new Error('nothing to answer');
     this.answered += 1;
-    const data = measure(request);
+    const data = await measure(request);
     for (const listener of this.onMessage) listener({ data } as MessageEvent<StrengthAnswer>);
   }
   crash() {
@@ -72,23 +71,24 @@ afterEach(() => {
 });
 
 describe('the worker (the server’s own rule)', () => {
-  it('refuses short, repeated and personal passwords with a reason, and accepts a passphrase', () => {
-    const verdict = (password: string) => measure({ id: 1, password, ...who }).verdict;
-    expect(verdict('short')).toMatchObject({ ok: false, problem: 'too_short' });
-    expect(verdict('aaaaaaaaaaaaaaaaaaaa')).toMatchObject({
+  it('refuses short, repeated and personal passwords with a reason, and accepts a passphrase', async () => {
+    const verdict = async (password: string) =>
+      (await measure({ id: 1, password, ...who })).verdict;
+    expect(await verdict('short')).toMatchObject({ ok: false, problem: 'too_short' });
+    expect(await verdict('aaaaaaaaaaaaaaaaaaaa')).toMatchObject({
       ok: false,
       problem: 'weak',
       message: expect.stringContaining('Repeated characters like "aaa"'),
     });
-    expect(verdict('x'.repeat(129))).toMatchObject({ ok: false, problem: 'too_long' });
-    expect(verdict('my name is ada.lovelace!')).toMatchObject({ ok: false });
+    expect(await verdict('x'.repeat(129))).toMatchObject({ ok: false, problem: 'too_long' });
+    expect(await verdict('my name is ada.lovelace!')).toMatchObject({ ok: false });
     // The name, the email's words and the site's name count as easy words.
-    expect(verdict('LovelaceLatchkey')).toMatchObject({
+    expect(await verdict('LovelaceLatchkey')).toMatchObject({
       ok: false,
       problem: 'weak',
       message: expect.stringContaining('personal or page related'),
     });
-    expect(verdict('a fresh passphrase for today')).toMatchObject({ ok: true });
+    expect(await verdict('a fresh passphrase for today')).toMatchObject({ ok: true });
   });
 });
 
@@ -104,10 +104,10 @@ describe('createStrengthChecker', () => {
     expect(spawn).not.toHaveBeenCalled();
     checker.warm();
     const first = checker.check({ password: 'aaaaaaaaaaaaaaaaaaaa', ...who });
-    workers[0]?.answer();
+    await workers[0]?.answer();
     await expect(first).resolves.toMatchObject({ ok: false, problem: 'weak' });
     const second = checker.check({ password: 'a fresh passphrase for today', ...who });
-    workers[0]?.answer();
+    await workers[0]?.answer();
     await expect(second).resolves.toMatchObject({ ok: true });
     expect(spawn).toHaveBeenCalledTimes(1);
   });
@@ -120,13 +120,13 @@ describe('createStrengthChecker', () => {
     const c = checker.check({ password: 'correct horse battery staple', ...who });
     expect(worker.posted.map((p) => p.password)).toEqual(['correct']);
     await expect(b).resolves.toBeUndefined(); // replaced while it waited
-    worker.answer();
+    await worker.answer();
     await expect(a).resolves.toBeUndefined(); // answered, but newer input was waiting
     expect(worker.posted.map((p) => p.password)).toEqual([
       'correct',
       'correct horse battery staple',
     ]);
-    worker.answer();
+    await worker.answer();
     await expect(c).resolves.toMatchObject({ ok: true });
   });
 

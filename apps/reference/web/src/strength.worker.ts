@@ -10,6 +10,7 @@ const SITE_NAME = 'Latchkey';
 
 addEventListener('message', (event: MessageEvent<StrengthRequest>) => {
   const { id, password, email, name } = event.data;
-  const verdict = assessPassword(password, { email, name, siteName: SITE_NAME });
-  postMessage({ id, verdict } satisfies StrengthAnswer);
+  void assessPassword(password, { email, name, siteName: SITE_NAME }).then((verdict) => {
+    postMessage({ id, verdict } satisfies StrengthAnswer);
+  });
 });

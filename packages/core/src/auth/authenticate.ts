@@ -17,8 +17,10 @@ export type Authenticated = Principal & {
 export async function authenticateSession(
   ctx: AuthContext,
   cookie: string | null,
+  /** The anti-forgery token an unsafe request sent; null for a safe method (not checked). */
   csrf: { required: boolean; token: string | null },
-  client: ClientInfo,
+  /** Asked only when a refusal is logged: reading headers costs on every request. */
+  client: () => ClientInfo,
 ): Promise<Result<Authenticated>> {
   const result = await ctx.sessions.validate(cookie);
   if (!result.ok) {
@@ -33,7 +35,7 @@ export async function authenticateSession(
     };
   }
   if (csrf.required && !(await ctx.sessions.verifyCsrfToken(result.session, csrf.token))) {
-    ctx.log({ event: 'csrf_refused', reason: 'token', ip: client.ip });
+    ctx.log({ event: 'csrf_refused', reason: 'token', ip: client().ip });
     return { ok: false, error: fail('csrf_failed') };
   }
   return {

@@ -35,7 +35,7 @@ export async function changePassword(
     return { ok: false, error: fail('invalid_credentials') };
   }
   await ctx.limits.account.reset(user.email);
-  const weak = checkPassword(ctx.policy, input.newPassword, user);
+  const weak = await checkPassword(ctx.policy, input.newPassword, user);
   if (weak) return { ok: false, error: weak };
   await ctx.store.users.setPasswordHash(
     user.id,

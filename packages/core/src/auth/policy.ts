@@ -3,12 +3,12 @@ import { assessPassword } from '../strength.js';
 import type { PasswordPolicy } from './context.js';
 
 /** API.md's password policy: length, then zxcvbn strength; the 422 says why. */
-export function checkPassword(
+export async function checkPassword(
   policy: PasswordPolicy,
   password: string,
   user: { email: string; name: string | null },
-): LatchkeyError | null {
-  const verdict = assessPassword(password, {
+): Promise<LatchkeyError | null> {
+  const verdict = await assessPassword(password, {
     minLength: policy.minLength,
     maxLength: policy.maxLength,
     minScore: policy.minScore,

@@ -27,7 +27,7 @@ export async function register(
     ctx.log({ event: 'register_limited', ip });
     return { ok: false, error: rateLimited(over) };
   }
-  const weak = checkPassword(ctx.policy, input.password, input);
+  const weak = await checkPassword(ctx.policy, input.password, input);
   if (weak) return { ok: false, error: weak };
 
   const user: UserRecord = {

@@ -8,10 +8,10 @@ import type { AuthContext, Principal, Result } from './context.js';
  */
 export async function currentSession(
   ctx: AuthContext,
-  principal: Principal & { user?: UserRecord | null },
+  principal: Principal & { record?: UserRecord | null },
 ): Promise<Result<{ user: UserRecord; session: SessionRecord; csrfToken: string | null }>> {
   const session = principal.session ?? (await ctx.store.sessions.getSession(principal.sessionId));
-  const user = principal.user ?? (await ctx.store.users.getUserById(principal.userId));
+  const user = principal.record ?? (await ctx.store.users.getUserById(principal.userId));
   if (!session || !user || session.userId !== principal.userId) {
     return { ok: false, error: fail('unauthenticated') };
   }

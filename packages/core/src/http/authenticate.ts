@@ -1,16 +1,20 @@
 import type { Authenticated } from '../auth/authenticate.js';
 import { authenticateBearer, authenticateSession } from '../auth/authenticate.js';
-import type { AuthContext, Result } from '../auth/context.js';
+import type { AuthContext } from '../auth/context.js';
 import { toPublicUser } from '../auth/public.js';
 import { LatchkeyError } from '../errors.js';
 import { isUnsafeMethod } from '../origin.js';
+import type { UserRecord } from '../stores/types.js';
 import type { PublicUser } from '../wire.js';
 import { CSRF_HEADER, SESSION_COOKIE } from '../wire.js';
 import type { CookieWriter } from './cookie-writer.js';
 import type { RequestReader } from './request.js';
 import type { AuthResult, ConnectionInfo } from './types.js';
 
-export type RequestAuth = Result<Authenticated & { setCookies: string[] }>;
+/** What the routes get: the public result, plus the user record session mode loaded. */
+export type RequestAuth =
+  | (Extract<AuthResult, { ok: true }> & { readonly record: UserRecord | null })
+  | Extract<AuthResult, { ok: false }>;
 
 const BEARER = /^Bearer ([A-Za-z0-9_.-]+)$/;
 
@@ -26,6 +30,24 @@ export function createRequestAuthenticator(
   cookies: CookieWriter,
   options: { csrfToken: boolean },
 ) {
+  /** One object per request, built once: this runs on every authenticated request. */
+  const authenticated = (result: Authenticated, setCookies: string[]): RequestAuth => {
+    const record = result.user;
+    let user: PublicUser | null | undefined;
+    return {
+      ok: true,
+      userId: result.userId,
+      sessionId: result.sessionId,
+      // Built on first read: most routes need only the id.
+      get user() {
+        return (user ??= record ? toPublicUser(record) : null);
+      },
+      session: result.session,
+      setCookies,
+      record,
+    };
+  };
+
   const authenticateRequest = async (
     request: Request,
     connection?: ConnectionInfo,
@@ -36,52 +58,30 @@ export function createRequestAuthenticator(
       if (ctx.tokens) {
         const match = BEARER.exec(request.headers.get('authorization') ?? '');
         const result = await authenticateBearer(ctx, match ? (match[1] as string) : null);
-        return result.ok ? { ...result, setCookies: [] } : result;
+        return result.ok ? authenticated(result, []) : result;
       }
-      const client = reader.client(request, connection);
+      const required = options.csrfToken && isUnsafeMethod(request.method);
       const result = await authenticateSession(
         ctx,
         reader.credential(request, SESSION_COOKIE, connection),
-        {
-          required: isUnsafeMethod(request.method) && options.csrfToken,
-          token: request.headers.get(CSRF_HEADER),
-        },
-        client,
+        { required, token: required ? request.headers.get(CSRF_HEADER) : null },
+        () => reader.client(request, connection),
       );
       if (!result.ok) return result;
-      const renewed = result.renewed;
-      const setCookies =
-        renewed && result.session
-          ? [cookies.credential(renewed, result.session.expiresAt - ctx.now())]
-          : [];
-      return { ...result, setCookies };
+      const { renewed, session } = result;
+      return authenticated(
+        result,
+        renewed && session ? [cookies.credential(renewed, session.expiresAt - ctx.now())] : [],
+      );
     } catch (error) {
       if (error instanceof LatchkeyError) return { ok: false, error };
       throw error;
     }
   };
 
-  /** The public face of the same check (`Latchkey.authenticate`). */
-  const authenticate = async (
-    request: Request,
-    connection?: ConnectionInfo,
-  ): Promise<AuthResult> => {
-    const result = await authenticateRequest(request, connection);
-    if (!result.ok) return result;
-    const record = result.user;
-    let user: PublicUser | undefined;
-    return {
-      ok: true,
-      userId: result.userId,
-      sessionId: result.sessionId,
-      // Built on first read: most routes need only the id, and this runs per request.
-      get user() {
-        return record ? (user ??= toPublicUser(record)) : null;
-      },
-      session: result.session,
-      setCookies: result.setCookies,
-    };
-  };
+  // The public face of the same check (`Latchkey.authenticate`): the same object.
+  const authenticate: (request: Request, connection?: ConnectionInfo) => Promise<AuthResult> =
+    authenticateRequest;
 
   return { authenticateRequest, authenticate };
 }

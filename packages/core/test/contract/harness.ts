@@ -57,7 +57,7 @@ export const signingKey = () => key;
 
 // Build the password-strength dictionaries while the file loads (about a second, far
 // more on a busy machine), so the first test of each file does not run into its timeout.
-assessPassword('warm up the strength estimator');
+await assessPassword('warm up the strength estimator');
 
 export interface Harness {
   mode: Mode;
