@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './harness.js';
+import { SECURITY_HEADERS, startTestServer, type TestServer } from './harness.js';
 
 /*
  * The answers node:http writes itself, before any Latchkey code runs: a request line
@@ -17,14 +17,7 @@ beforeAll(async () => {
 afterAll(() => server.dispose());
 
 const REQUIRED_HEADERS: Record<string, RegExp> = {
-  'content-security-policy':
-    /default-src 'self'.*frame-ancestors 'none'|frame-ancestors 'none'.*default-src 'self'/,
-  'x-frame-options': /^DENY$/,
-  'x-content-type-options': /^nosniff$/,
-  'referrer-policy': /^same-origin$/,
-  'strict-transport-security': /^max-age=(\d+); includeSubDomains$/,
-  'cross-origin-opener-policy': /^same-origin$/,
-  'x-xss-protection': /^0$/,
+  ...SECURITY_HEADERS,
   'cache-control': /^no-store$/,
   connection: /^close$/,
   'content-type': /^application\/json(;|$)/,

@@ -8,6 +8,7 @@ import {
   TEST_SECRET,
   uniqueEmail,
   type TestServer,
+  SECURITY_HEADERS,
 } from './harness.js';
 
 let server: TestServer;
@@ -16,16 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.dispose());
 
-const REQUIRED_HEADERS: Record<string, RegExp> = {
-  'content-security-policy':
-    /default-src 'self'.*frame-ancestors 'none'|frame-ancestors 'none'.*default-src 'self'/,
-  'x-frame-options': /^DENY$/,
-  'x-content-type-options': /^nosniff$/,
-  'referrer-policy': /^same-origin$/,
-  'strict-transport-security': /^max-age=(\d+); includeSubDomains$/,
-  'cross-origin-opener-policy': /^same-origin$/,
-  'x-xss-protection': /^0$/,
-};
+const REQUIRED_HEADERS = SECURITY_HEADERS;
 
 describe('security headers', () => {
   it('are on every response: auth, API, errors, health, the SPA shell', async () => {

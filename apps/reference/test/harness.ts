@@ -6,6 +6,18 @@ import type { SecurityEvent, UnsafeOptions } from '@latchkey/core';
 import { readEnv } from '../src/env.js';
 import { startReferenceServer, type RunningServer } from '../src/server.js';
 
+/** The headers API.md requires on every response the server sends, as patterns. */
+export const SECURITY_HEADERS: Readonly<Record<string, RegExp>> = {
+  'content-security-policy':
+    /default-src 'self'.*frame-ancestors 'none'|frame-ancestors 'none'.*default-src 'self'/,
+  'x-frame-options': /^DENY$/,
+  'x-content-type-options': /^nosniff$/,
+  'referrer-policy': /^same-origin$/,
+  'strict-transport-security': /^max-age=(\d+); includeSubDomains$/,
+  'cross-origin-opener-policy': /^same-origin$/,
+  'x-xss-protection': /^0$/,
+};
+
 export const TEST_SECRET = 'test-secret-'.padEnd(40, 'x');
 
 /** A port that was free a moment ago (the server needs it before listening, for its public URL). */
