@@ -1,5 +1,14 @@
 export { createLatchkey, toPublicUser } from './latchkey.js';
-export type { AuthResult, ConnectionInfo, Latchkey } from './latchkey.js';
+export type {
+  AuthReply,
+  AuthRequest,
+  AuthResult,
+  ConnectionInfo,
+  Latchkey,
+  LatchkeyAdmin,
+  OperatorSession,
+  RequestHead,
+} from './latchkey.js';
 export { checkOptions, ConfigError, DEFAULT_CSP, resolveConfig } from './config.js';
 export type { OptionsWithoutKeys } from './config.js';
 export type {
@@ -13,7 +22,7 @@ export type {
   UnsafeOptions,
 } from './config.js';
 export { parseDuration, type Duration } from './duration.js';
-export { fail, LatchkeyError } from './errors.js';
+export { errorBody, fail, LatchkeyError } from './errors.js';
 export { jsonLineLogger, type SecurityEvent, type SecurityLogger } from './log.js';
 export { readCookie, serializeCookie } from './cookies.js';
 export { securityHeaders } from './headers.js';

@@ -1,3 +1,4 @@
+import { adminOperations, type LatchkeyAdmin } from './auth/admin.js';
 import { createAuthContext } from './auth/context.js';
 import { resolveConfig, type LatchkeyConfig, type LatchkeyOptions } from './config.js';
 import { fail, LatchkeyError } from './errors.js';
@@ -5,26 +6,43 @@ import { securityHeaders, withSecurityHeaders } from './headers.js';
 import { createRequestAuthenticator } from './http/authenticate.js';
 import { createCookieWriter } from './http/cookie-writer.js';
 import { createRequestReader } from './http/request.js';
-import { errorResponse, JSON_CONTENT_TYPE, jsonResponse } from './http/respond.js';
+import {
+  errorReply,
+  finishReply,
+  JSON_CONTENT_TYPE,
+  jsonResponse,
+  replyResponse,
+  type AuthReply,
+} from './http/reply.js';
 import { createAuthRoutes } from './http/routes.js';
-import type { AuthResult, ConnectionInfo } from './http/types.js';
+import type { AuthRequest, AuthResult, ConnectionInfo, RequestHead } from './http/types.js';
 import type { SecurityEvent } from './log.js';
 import { guardStore } from './stores/guard.js';
 
-export type { AuthResult, ConnectionInfo } from './http/types.js';
+export type { AuthRequest, AuthResult, ConnectionInfo, RequestHead } from './http/types.js';
+export type { AuthReply } from './http/reply.js';
 export { toPublicUser } from './auth/public.js';
+export type { LatchkeyAdmin, OperatorSession } from './auth/admin.js';
 
 export interface Latchkey {
   readonly config: LatchkeyConfig;
   /** The Web-standard handler for the auth routes (under `basePath`); other paths get `404`. */
   handle(request: Request, connection?: ConnectionInfo): Promise<Response>;
   /**
+   * The same routes for adapters that write the answer themselves (node:http,
+   * Express, Fastify): the reply as a status, one plain header record (security
+   * headers and `Cache-Control: no-store` included), the Set-Cookie lines and the
+   * JSON text. Never rejects: a failure is its error reply.
+   */
+  answer(request: AuthRequest, connection?: ConnectionInfo): Promise<AuthReply>;
+  /**
    * Authenticates a request to the app's own routes. Session mode: the cross-origin
    * check and the session-bound anti-forgery token for unsafe methods, then the
    * session cookie. Token mode: the cross-origin check, then the bearer access token.
    * Expected failures are values; a store fault is `store_unavailable` (fail closed).
+   * Takes a Web `Request` or any `RequestHead` (method + `headers.get`).
    */
-  authenticate(request: Request, connection?: ConnectionInfo): Promise<AuthResult>;
+  authenticate(request: RequestHead, connection?: ConnectionInfo): Promise<AuthResult>;
   /** The JSON error response for an error, with the security headers. */
   errorResponse(error: LatchkeyError): Response;
   /**
@@ -48,6 +66,12 @@ export interface Latchkey {
   sweepExpired(): Promise<number>;
   /** Resolves when the store answers. */
   ping(): Promise<void>;
+  /**
+   * The operator's operations, by email: find an account, list or revoke its sessions,
+   * delete it (the `latchkey` CLI runs these). Logged with `by: 'operator'`; a
+   * revocation reaches every server's near-cache at once.
+   */
+  readonly admin: LatchkeyAdmin;
 }
 
 /**
@@ -95,26 +119,30 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
       init.setCookies,
     );
 
+  // Every auth answer: the security headers, and never stored by any cache.
+  const replyHeaders = Object.freeze({ ...headers, 'Cache-Control': 'no-store' });
+  const answer = async (request: AuthRequest, connection?: ConnectionInfo) => {
+    try {
+      return finishReply(await routes(request, connection), replyHeaders);
+    } catch (error) {
+      const failure =
+        error instanceof LatchkeyError ? error : fail('internal_error', { cause: error });
+      return finishReply(errorReply(failure), replyHeaders);
+    }
+  };
+
   return Object.freeze({
     config,
-    async handle(request: Request, connection?: ConnectionInfo) {
-      let response: Response;
-      try {
-        response = await routes(request, connection);
-      } catch (error) {
-        response = errorResponse(
-          error instanceof LatchkeyError ? error : fail('internal_error', { cause: error }),
-        );
-      }
-      response = secure(response);
-      response.headers.set('Cache-Control', 'no-store');
-      return response;
-    },
+    handle: async (request: Request, connection?: ConnectionInfo) =>
+      replyResponse(await answer(request, connection)),
+    answer,
     authenticate,
-    errorResponse: (error: LatchkeyError) => secure(errorResponse(error)),
+    errorResponse: (error: LatchkeyError) =>
+      replyResponse(finishReply(errorReply(error), replyHeaders)),
     secure,
     json,
     sweepExpired: () => ctx.store.sessions.deleteExpiredSessions(config.now()),
     ping: () => ctx.store.ping(),
+    admin: adminOperations(ctx),
   });
 }

@@ -1,4 +1,8 @@
-/** Security events worth an audit trail. Never carries a secret, token or password. */
+/**
+ * Security events worth an audit trail. Never carries a secret, token, password or
+ * email. `by` names who acted: the caller's own session id, or `operator` for the
+ * operator's commands (`latchkey.admin`, the `latchkey` CLI).
+ */
 export type SecurityEvent =
   | { event: 'register'; userId: string; ip: string | null }
   | { event: 'login_succeeded'; userId: string; sessionId: string; ip: string | null }
@@ -12,6 +16,7 @@ export type SecurityEvent =
   | { event: 'logout'; userId: string; sessionId: string }
   | { event: 'session_revoked'; userId: string; sessionId: string; by: string }
   | { event: 'sessions_revoked'; userId: string; count: number; by: string }
+  | { event: 'account_deleted'; userId: string; sessions: number; by: string }
   | { event: 'session_expired'; userId: string; sessionId: string }
   | { event: 'refresh_reused'; userId: string; sessionId: string; ip: string | null }
   | { event: 'password_changed'; userId: string; sessionId: string; revoked: number }

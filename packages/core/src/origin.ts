@@ -1,4 +1,5 @@
 import type { LatchkeyConfig } from './config.js';
+import type { RequestHead } from './request-head.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -13,7 +14,7 @@ export function isUnsafeMethod(method: string): boolean {
  * non-browser clients, which cannot be driven by a cross-site page.
  * Returns the reason for a refusal, or null when the request passes.
  */
-export function crossOriginRefusal(request: Request, config: LatchkeyConfig): string | null {
+export function crossOriginRefusal(request: RequestHead, config: LatchkeyConfig): string | null {
   if (!isUnsafeMethod(request.method) || config.unsafe.disableCrossOriginCheck) return null;
   const site = request.headers.get('sec-fetch-site');
   if (site !== null && site !== 'same-origin' && site !== 'none') return `sec-fetch-site:${site}`;

@@ -31,5 +31,10 @@ export function createUserStore({ run, tables: { users } }: Queries): UserStore 
         passwordHash,
       ]);
     },
+    async deleteUser(id) {
+      // The sessions go with the user: `ON DELETE CASCADE`.
+      const { rowCount } = await run('delete-user', `DELETE FROM ${users} WHERE id = $1`, [id]);
+      return rowCount === 1;
+    },
   };
 }

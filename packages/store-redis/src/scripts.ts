@@ -13,6 +13,7 @@ type MaybeString = Promise<string | null>;
 interface Scripts {
   latchkeyCreateUser(key: string, ...fields: string[]): Reply;
   latchkeySetPassword(key: string, passwordHash: string): Reply;
+  latchkeyDeleteIfEquals(key: string, value: string): Reply;
   latchkeyPutSession(key: string, expireAt: string, ...fields: string[]): Reply;
   latchkeyTouch(key: string, lastSeenAt: string, idleExpiresAt: string): Reply;
   latchkeyRotate(key: string, expected: string, ...next: string[]): Reply;
@@ -53,6 +54,11 @@ return 1`,
 if redis.call('exists', KEYS[1]) == 0 then return 0 end
 redis.call('hset', KEYS[1], 'passwordHash', ARGV[1])
 return 1`,
+  // Deletes a string key only while it still holds ARGV[1] (an email key that still
+  // names the user being deleted, not a newer account's).
+  latchkeyDeleteIfEquals: `
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('del', KEYS[1])`,
   latchkeyPutSession: `
 redis.call('del', KEYS[1])
 redis.call('hset', KEYS[1], unpack(ARGV, 2))

@@ -33,13 +33,14 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
   const prefix = checkedKeyPrefix(options.keyPrefix ?? 'latchkey:');
   const client = await connectRedis(options);
   const keys = redisKeys(prefix);
+  const sessions = createSessionStore(client, keys);
   let closing: Promise<void> | undefined;
 
   return {
     name: 'redis',
     client,
-    users: createUserStore(client, keys),
-    sessions: createSessionStore(client, keys),
+    users: createUserStore(client, keys, sessions),
+    sessions,
     rateLimits: createRateLimitStore(client, prefix),
     async ping() {
       await client.ping();

@@ -1,4 +1,4 @@
-import type { UserStore } from '@latchkey/core/store-kit';
+import type { SessionStore, UserStore } from '@latchkey/core/store-kit';
 import type { RedisKeys } from './keys.js';
 import { toUser, userFields } from './records.js';
 import type { ScriptedRedis } from './scripts.js';
@@ -9,8 +9,18 @@ import type { ScriptedRedis } from './scripts.js';
  * returns false. An email key is written only after its user exists, so a fault
  * between the steps can leave an unreachable user hash (its id was never returned),
  * never an email that is blocked with no user behind it.
+ *
+ * deleteUser runs the other way round for the same reason: it frees the email (only
+ * if it still names this user), deletes the user hash, then the sessions through
+ * their index. Sign-in reads the user first, so once the hash is gone no new session
+ * starts; a fault part-way leaves a user without an email or sessions without a
+ * user (both refused when used), and repeating the call finishes the job.
  */
-export function createUserStore(redis: ScriptedRedis, keys: RedisKeys): UserStore {
+export function createUserStore(
+  redis: ScriptedRedis,
+  keys: RedisKeys,
+  sessions: Pick<SessionStore, 'deleteUserSessions'>,
+): UserStore {
   return {
     async createUser(user) {
       if ((await redis.latchkeyCreateUser(keys.user(user.id), ...userFields(user))) !== 1) {
@@ -31,6 +41,15 @@ export function createUserStore(redis: ScriptedRedis, keys: RedisKeys): UserStor
     },
     async setPasswordHash(userId, passwordHash) {
       await redis.latchkeySetPassword(keys.user(userId), passwordHash);
+    },
+    async deleteUser(id) {
+      const user = toUser(await redis.hgetall(keys.user(id)));
+      if (user) {
+        await redis.latchkeyDeleteIfEquals(keys.email(user.email), id);
+        await redis.del(keys.user(id));
+      }
+      await sessions.deleteUserSessions(id);
+      return user !== null;
     },
   };
 }

@@ -201,6 +201,19 @@ describe('createRedisStore', () => {
     expect(await store.client.exists(keys.user('user-missing'))).toBe(0);
   });
 
+  it('deleteUser leaves no key of the user behind; repeating it later spares the email’s new owner', async () => {
+    await store.sessions.createSession(newSession(user.id));
+    await store.sessions.createSession(newSession(user.id));
+    expect(await store.users.deleteUser(user.id)).toBe(true);
+    expect(await keysUnder(store.client, prefix)).toEqual([]);
+
+    // A repeated delete, after someone took the email: the newcomer keeps it.
+    const newcomer = { ...newUser(), email: user.email };
+    expect(await store.users.createUser(newcomer)).toBe(true);
+    expect(await store.users.deleteUser(user.id)).toBe(false);
+    expect(await store.users.getUserByEmail(user.email)).toEqual(newcomer);
+  });
+
   it('close is idempotent', async () => {
     const { store: extra, cleanup: extraCleanup } = await sharedStore();
     await extraCleanup();

@@ -27,6 +27,7 @@ export function storeOn(db: Database): LatchkeyStore {
         call(() => {
           sql.setPasswordHash.run(passwordHash, userId);
         }),
+      deleteUser: (id) => call(() => sql.deleteUser.run(id).changes > 0),
     },
     sessions: {
       createSession: (session) =>

@@ -339,10 +339,14 @@ describe('createSqliteStore', () => {
       const fixture = fileURLToPath(
         new URL('../test-fixtures/commit-then-wait.ts', import.meta.url),
       );
-      const child = spawn(process.execPath, ['--import', 'tsx', fixture, filename], {
-        cwd: fileURLToPath(new URL('..', import.meta.url)),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--conditions=@latchkey/source', '--import', 'tsx', fixture, filename],
+        {
+          cwd: fileURLToPath(new URL('..', import.meta.url)),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const exited = new Promise<NodeJS.Signals | null>((resolve) =>

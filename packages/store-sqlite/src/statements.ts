@@ -8,7 +8,11 @@ const SESSION_COLUMNS = `id, user_id AS userId, secret_hash AS secretHash,
   last_seen_at AS lastSeenAt, idle_expires_at AS idleExpiresAt, expires_at AS expiresAt,
   user_agent AS userAgent, ip`;
 
-/** Every statement the store runs, prepared once on `db`; columns aliased to the records' names. */
+/**
+ * Every statement the store runs, prepared once on `db`; columns aliased to the records' names.
+ * @internal Its inferred type names better-sqlite3's unexported statement type, so it is
+ * left out of the published .d.ts (`stripInternal`); nothing public refers to it.
+ */
 export function prepareStatements(db: Database) {
   return {
     ping: db.prepare('SELECT 1'),
@@ -26,6 +30,8 @@ export function prepareStatements(db: Database) {
     setPasswordHash: db.prepare<[string, string]>(
       'UPDATE latchkey_users SET password_hash = ? WHERE id = ?',
     ),
+    // The sessions go with the user: `ON DELETE CASCADE` (foreign_keys is on).
+    deleteUser: db.prepare<[string]>('DELETE FROM latchkey_users WHERE id = ?'),
     insertSession: db.prepare<SessionRecord>(
       `INSERT INTO latchkey_sessions (id, user_id, secret_hash, previous_secret_hash, rotated_at, created_at,
          last_seen_at, idle_expires_at, expires_at, user_agent, ip)
@@ -66,4 +72,5 @@ export function prepareStatements(db: Database) {
   };
 }
 
+/** @internal */
 export type Statements = ReturnType<typeof prepareStatements>;

@@ -9,7 +9,7 @@ import type { PublicUser } from '../wire.js';
 import { CSRF_HEADER, SESSION_COOKIE } from '../wire.js';
 import type { CookieWriter } from './cookie-writer.js';
 import type { RequestReader } from './request.js';
-import type { AuthResult, ConnectionInfo } from './types.js';
+import type { AuthResult, ConnectionInfo, RequestHead } from './types.js';
 
 /** What the routes get: the public result, plus the user record session mode loaded. */
 export type RequestAuth =
@@ -49,7 +49,7 @@ export function createRequestAuthenticator(
   };
 
   const authenticateRequest = async (
-    request: Request,
+    request: RequestHead,
     connection?: ConnectionInfo,
   ): Promise<RequestAuth> => {
     try {
@@ -80,7 +80,7 @@ export function createRequestAuthenticator(
   };
 
   // The public face of the same check (`Latchkey.authenticate`): the same object.
-  const authenticate: (request: Request, connection?: ConnectionInfo) => Promise<AuthResult> =
+  const authenticate: (request: RequestHead, connection?: ConnectionInfo) => Promise<AuthResult> =
     authenticateRequest;
 
   return { authenticateRequest, authenticate };

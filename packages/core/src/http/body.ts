@@ -1,11 +1,15 @@
 import { fail } from '../errors.js';
+import type { RequestHead } from './types.js';
 
 /**
  * Reads a JSON request body under a byte limit. Refuses a non-JSON media type
  * (415), a declared or actual size above the limit (413, without reading the rest),
  * and bytes that are not UTF-8 JSON (400). Never throws anything but LatchkeyError.
  */
-export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+export async function readJsonBody(
+  request: Pick<RequestHead, 'headers'> & { readonly body: ReadableStream<Uint8Array> | null },
+  limit: number,
+): Promise<unknown> {
   const type = request.headers.get('content-type');
   const mediaType = type?.split(';', 1)[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json') throw fail('unsupported_media_type');

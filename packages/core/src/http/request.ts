@@ -4,27 +4,27 @@ import type { SecurityEvent } from '../log.js';
 import { crossOriginRefusal } from '../origin.js';
 import type { LatchkeyConfig } from '../config.js';
 import type { ClientInfo } from '../session.js';
-import type { ConnectionInfo } from './types.js';
+import type { ConnectionInfo, RequestHead } from './types.js';
 
 /** Reading what a request says about its sender: address, cookies, origin. */
 export interface RequestReader {
-  client(request: Request, connection?: ConnectionInfo): ClientInfo;
+  client(request: RequestHead, connection?: ConnectionInfo): ClientInfo;
   /**
    * A credential cookie's value. Sent twice, it is a conflict: a sibling subdomain
    * planted one, nothing says which is genuine, so the request is refused
    * (`unauthenticated`, thrown) and the genuine cookie is left alone: clearing it is
    * what the attacker wants.
    */
-  credential(request: Request, name: string, connection?: ConnectionInfo): string | null;
+  credential(request: RequestHead, name: string, connection?: ConnectionInfo): string | null;
   /** `csrf_failed` when an unsafe request comes from another site or origin; else null. */
-  crossOriginRefusal(request: Request, connection?: ConnectionInfo): LatchkeyError | null;
+  crossOriginRefusal(request: RequestHead, connection?: ConnectionInfo): LatchkeyError | null;
 }
 
 export function createRequestReader(
   config: LatchkeyConfig,
   log: (event: SecurityEvent) => void,
 ): RequestReader {
-  const client = (request: Request, connection?: ConnectionInfo): ClientInfo => {
+  const client = (request: RequestHead, connection?: ConnectionInfo): ClientInfo => {
     let ip = connection?.remoteAddress ?? null;
     if (config.trustedProxies > 0) {
       const hops = (request.headers.get('x-forwarded-for') ?? '')

@@ -20,23 +20,23 @@ import type { RequestAuth } from './authenticate.js';
 import { readJsonBody } from './body.js';
 import type { CookieWriter } from './cookie-writer.js';
 import type { RequestReader } from './request.js';
-import { errorResponse, json, noContent } from './respond.js';
+import { errorReply, reply, type Reply } from './reply.js';
 import { changePasswordBody, loginBody, parseBody, registerBody } from './schemas.js';
-import type { ConnectionInfo } from './types.js';
+import type { AuthRequest, ConnectionInfo, RequestHead } from './types.js';
 
 export interface RouteDeps {
   config: LatchkeyConfig;
   ctx: AuthContext;
   reader: RequestReader;
   cookies: CookieWriter;
-  authenticateRequest: (request: Request, connection?: ConnectionInfo) => Promise<RequestAuth>;
+  authenticateRequest: (request: RequestHead, connection?: ConnectionInfo) => Promise<RequestAuth>;
 }
 
 type Handler = (
-  request: Request,
+  request: AuthRequest,
   connection: ConnectionInfo | undefined,
   params: string[],
-) => Promise<Response>;
+) => Promise<Reply>;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -53,36 +53,32 @@ function unwrap<T>(result: Result<T>): { ok: true } & T {
  */
 export function createAuthRoutes(deps: RouteDeps) {
   const { config, ctx, reader, cookies, authenticateRequest } = deps;
-  const logoutHeaders: Record<string, string> = { 'Set-Cookie': cookies.clearedCredential };
+  const logoutHeaders: Record<string, string> = {};
   if (config.clearSiteData) logoutHeaders['Clear-Site-Data'] = config.clearSiteData;
 
-  const caller = (request: Request, connection: ConnectionInfo | undefined) => ({
+  const caller = (request: AuthRequest, connection: ConnectionInfo | undefined) => ({
     client: reader.client(request, connection),
     presented: reader.credential(request, cookies.credentialName, connection),
   });
 
-  const requireSameOrigin = (request: Request, connection: ConnectionInfo | undefined) => {
+  const requireSameOrigin = (request: AuthRequest, connection: ConnectionInfo | undefined) => {
     const refused = reader.crossOriginRefusal(request, connection);
     if (refused) throw refused;
   };
 
-  const requireAuth = async (request: Request, connection: ConnectionInfo | undefined) =>
+  const requireAuth = async (request: AuthRequest, connection: ConnectionInfo | undefined) =>
     unwrap(await authenticateRequest(request, connection));
-
-  const withCookies = (response: Response, setCookies: readonly string[]) => {
-    for (const cookie of setCookies) response.headers.append('Set-Cookie', cookie);
-    return response;
-  };
 
   /** API.md's answer to a sign-in: `{ user }` (token mode: and the access token), and the cookies. */
   const signedIn = (status: number, user: UserRecord, signIn: SignIn) =>
-    withCookies(
-      json(status, {
+    reply(
+      status,
+      {
         user: toPublicUser(user),
         ...(signIn.access
           ? { accessToken: signIn.access.token, accessTokenExpiresAt: iso(signIn.access.expiresAt) }
           : {}),
-      }),
+      },
       [
         cookies.credential(signIn.credential, config.absoluteTimeoutMs),
         cookies.device(signIn.device),
@@ -123,7 +119,7 @@ export function createAuthRoutes(deps: RouteDeps) {
     await logout(ctx, { presented, principal: auth.ok ? auth : null });
     // Signed out either way: clear the cookie and the origin's storage (not
     // "cookies", which reaches sibling sites, nor "cache", which stalls Chromium).
-    return noContent(logoutHeaders);
+    return reply(204, undefined, [cookies.clearedCredential], logoutHeaders);
   };
 
   const sessionRoute: Handler = async (request, connection) => {
@@ -134,7 +130,7 @@ export function createAuthRoutes(deps: RouteDeps) {
       session: toSessionInfo(session),
       ...(csrfToken === null ? {} : { csrfToken }),
     };
-    return withCookies(json(200, body), auth.setCookies);
+    return reply(200, body, auth.setCookies);
   };
 
   const listRoute: Handler = async (request, connection) => {
@@ -143,21 +139,19 @@ export function createAuthRoutes(deps: RouteDeps) {
     const body: SessionListResponse = {
       sessions: list.map((s) => toSessionListItem(s, auth.sessionId)),
     };
-    return withCookies(json(200, body), auth.setCookies);
+    return reply(200, body, auth.setCookies);
   };
 
   const revokeOneRoute: Handler = async (request, connection, [id]) => {
     const auth = await requireAuth(request, connection);
     const { current } = unwrap(await revokeSession(ctx, auth, id ?? ''));
-    return current
-      ? noContent({ 'Set-Cookie': cookies.clearedCredential })
-      : withCookies(noContent(), auth.setCookies);
+    return reply(204, undefined, current ? [cookies.clearedCredential] : auth.setCookies);
   };
 
   const revokeOthersRoute: Handler = async (request, connection) => {
     const auth = await requireAuth(request, connection);
     await revokeOtherSessions(ctx, auth);
-    return withCookies(noContent(), auth.setCookies);
+    return reply(204, undefined, auth.setCookies);
   };
 
   const passwordRoute: Handler = async (request, connection) => {
@@ -165,7 +159,7 @@ export function createAuthRoutes(deps: RouteDeps) {
     const body = parseBody(changePasswordBody, await readJsonBody(request, config.bodyLimit));
     const client = reader.client(request, connection);
     const { credential } = unwrap(await changePassword(ctx, auth, body, client));
-    return noContent({ 'Set-Cookie': cookies.credential(credential, config.absoluteTimeoutMs) });
+    return reply(204, undefined, [cookies.credential(credential, config.absoluteTimeoutMs)]);
   };
 
   const refreshRoute: Handler = async (request, connection) => {
@@ -174,24 +168,23 @@ export function createAuthRoutes(deps: RouteDeps) {
     const { presented, client } = caller(request, connection);
     const result = await refresh(ctx, presented, client);
     if (!result.ok) {
-      const response = errorResponse(result.error);
-      if (result.clearCredential) response.headers.append('Set-Cookie', cookies.clearedCredential);
-      return response;
+      return errorReply(result.error, result.clearCredential ? [cookies.clearedCredential] : []);
     }
     const { user, family, credential, access } = result;
-    return withCookies(
-      json(200, {
+    return reply(
+      200,
+      {
         user: toPublicUser(user),
         accessToken: access.token,
         accessTokenExpiresAt: iso(access.expiresAt),
-      }),
+      },
       [cookies.credential(credential, family.expiresAt - ctx.now())],
     );
   };
 
   const jwksRoute: Handler = () =>
     Promise.resolve(
-      config.token ? json(200, config.token.keys.jwks) : errorResponse(fail('not_found')),
+      config.token ? reply(200, config.token.keys.jwks) : errorReply(fail('not_found')),
     );
 
   const table: { method: string; pattern: RegExp; handler: Handler }[] = [
@@ -207,10 +200,11 @@ export function createAuthRoutes(deps: RouteDeps) {
     { method: 'GET', pattern: /^\/jwks\.json$/, handler: jwksRoute },
   ];
 
-  return async (request: Request, connection?: ConnectionInfo): Promise<Response> => {
-    const { pathname } = new URL(request.url);
+  return async (request: AuthRequest, connection?: ConnectionInfo): Promise<Reply> => {
+    // A path alone is resolved against a placeholder origin; only the path is used.
+    const { pathname } = new URL(request.url, 'http://localhost');
     if (pathname !== config.basePath && !pathname.startsWith(`${config.basePath}/`)) {
-      return errorResponse(fail('not_found'));
+      return errorReply(fail('not_found'));
     }
     const path = pathname.slice(config.basePath.length);
     for (const route of table) {
@@ -218,6 +212,6 @@ export function createAuthRoutes(deps: RouteDeps) {
       const match = route.pattern.exec(path);
       if (match) return route.handler(request, connection, match.slice(1));
     }
-    return errorResponse(fail('not_found'));
+    return errorReply(fail('not_found'));
   };
 }

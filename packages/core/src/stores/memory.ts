@@ -38,6 +38,14 @@ export function createMemoryStore(): LatchkeyStore {
         if (user) user.passwordHash = passwordHash;
         return Promise.resolve();
       },
+      deleteUser(id) {
+        const user = users.get(id);
+        if (!user) return Promise.resolve(false);
+        for (const [sessionId, s] of sessions) if (s.userId === id) sessions.delete(sessionId);
+        users.delete(id);
+        userIdByEmail.delete(user.email);
+        return Promise.resolve(true);
+      },
     },
     sessions: {
       createSession(session) {

@@ -74,6 +74,18 @@ describe('near-cache', () => {
     expect(await b.sessions.getSession('s2')).not.toBeNull();
   });
 
+  it('deleting a user evicts the user and every cached session of theirs elsewhere', async () => {
+    const { a, b } = twoServers();
+    const t = Date.now();
+    await a.users.createUser(user('u1'));
+    await a.sessions.createSession(session('s1', 'u1', t));
+    await b.users.getUserById('u1');
+    await b.sessions.getSession('s1');
+    expect(await a.users.deleteUser('u1')).toBe(true);
+    expect(await b.users.getUserById('u1')).toBeNull();
+    expect(await b.sessions.getSession('s1')).toBeNull();
+  });
+
   it('a rotation elsewhere is seen at once (no stale secret hash)', async () => {
     const { a, b } = twoServers();
     await a.sessions.createSession(session('s1', 'u1', Date.now()));

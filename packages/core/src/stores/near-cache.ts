@@ -225,6 +225,8 @@ export function withNearCache(
         write({ kind: 'user', id: userId }, () =>
           store.users.setPasswordHash(userId, passwordHash),
         ),
+      // A user message evicts the user and every cached session of theirs, everywhere.
+      deleteUser: (id) => write({ kind: 'user', id }, () => store.users.deleteUser(id)),
     },
     sessions: {
       createSession: (session) => store.sessions.createSession(session),

@@ -25,6 +25,12 @@ export interface UserStore {
   getUserByEmail(email: string): Promise<UserRecord | null>;
   getUserById(id: string): Promise<UserRecord | null>;
   setPasswordHash(userId: string, passwordHash: string): Promise<void>;
+  /**
+   * Deletes the user, every session (refresh family) of theirs, and frees the email
+   * for a new account; returns whether a user was deleted. Idempotent: a call that
+   * failed part-way may simply be repeated.
+   */
+  deleteUser(id: string): Promise<boolean>;
 }
 
 /**

@@ -1,4 +1,6 @@
-import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+// jose's CryptoKey, not the DOM's global one: the published .d.ts must also compile for a
+// Node-only TypeScript project (no "DOM" lib), where that global does not exist.
+import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { randomToken } from '../crypto.js';
 
 /** Asymmetric algorithms only: never HMAC (shared secret) or RSA PKCS#1 v1.5. */

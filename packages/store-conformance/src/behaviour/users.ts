@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { newUser, unique } from '../fixtures.js';
-import { createdUser, type CurrentStore } from '../under-test.js';
+import { createdSession, createdUser, type CurrentStore } from '../under-test.js';
 
-/** Users: create, find by id and email, a taken email, copies, password changes. */
+/** Users: create, find by id and email, a taken email, copies, password changes, deletion. */
 export function describeUsers(t: CurrentStore): void {
   describe('users', () => {
     it('creates a user and finds it by id and by email', async () => {
@@ -53,6 +53,37 @@ export function describeUsers(t: CurrentStore): void {
         passwordHash: '$argon2id$new-hash',
       });
       expect(await t.store.users.getUserById(other.id)).toEqual(other);
+    });
+
+    it('deletes a user with every session of theirs and frees the email; others stay', async () => {
+      const user = await createdUser(t.store);
+      const other = await createdUser(t.store);
+      const sessions = [
+        await createdSession(t.store, user.id),
+        await createdSession(t.store, user.id),
+      ];
+      const kept = await createdSession(t.store, other.id);
+
+      expect(await t.store.users.deleteUser(user.id)).toBe(true);
+
+      expect(await t.store.users.getUserById(user.id)).toBeNull();
+      expect(await t.store.users.getUserByEmail(user.email)).toBeNull();
+      for (const session of sessions)
+        expect(await t.store.sessions.getSession(session.id)).toBeNull();
+      expect(await t.store.sessions.listUserSessions(user.id, Date.now())).toEqual([]);
+      expect(await t.store.users.getUserById(other.id)).toEqual(other);
+      expect(await t.store.sessions.getSession(kept.id)).toEqual(kept);
+      // The email is free for a new account.
+      const again = newUser({ email: user.email });
+      expect(await t.store.users.createUser(again)).toBe(true);
+      expect(await t.store.users.getUserByEmail(user.email)).toEqual(again);
+    });
+
+    it('deleting an unknown or already deleted user returns false and changes nothing', async () => {
+      const user = await createdUser(t.store);
+      expect(await t.store.users.deleteUser(unique('user'))).toBe(false);
+      expect(await t.store.users.deleteUser(user.id)).toBe(true);
+      expect(await t.store.users.deleteUser(user.id)).toBe(false);
     });
   });
 }

@@ -24,7 +24,8 @@ export interface FaultRecords {
  * still run once it wakes (a timeout says "unknown", never "not applied"), and the
  * suite then expects both unchanged, as it does after a durable backend's restart.
  * The calls that would change a session (touch, rotate with the right hash, delete,
- * delete the user's others) aim at `spare`; the password is set to the one it has.
+ * delete the user's others) aim at `spare`; the password is set to the one it has;
+ * the user deleted is one that does not exist.
  */
 export function everyStoreCall(
   store: LatchkeyStore,
@@ -38,6 +39,8 @@ export function everyStoreCall(
     getUserByEmail: () => store.users.getUserByEmail(user.email),
     getUserById: () => store.users.getUserById(user.id),
     setPasswordHash: () => store.users.setPasswordHash(user.id, user.passwordHash),
+    // An id no record has: deletes nothing whether or not it runs after a wake-up.
+    deleteUser: () => store.users.deleteUser(unique('user')),
     createSession: () => store.sessions.createSession(newSession(user.id)),
     getSession: () => store.sessions.getSession(session.id),
     touchSession: () => store.sessions.touchSession(spare.id, now, now + MINUTE),

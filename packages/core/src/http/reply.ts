@@ -1,0 +1,88 @@
+import { errorBody, type LatchkeyError } from '../errors.js';
+
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * What a route answers, before it is HTTP: a status, a JSON body (or none), extra
+ * headers and Set-Cookie lines. Kept as a value so each server writes it its own
+ * cheapest way: a Web Response from plain records, or Node's `writeHead`.
+ */
+export interface Reply {
+  readonly status: number;
+  /** Serialised as JSON; undefined for no body (204). */
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  readonly cookies?: readonly string[] | undefined;
+}
+
+/**
+ * A reply ready to write: every header (the security headers, `Cache-Control:
+ * no-store`, the Content-Type) in one plain record, the cookies apart (Set-Cookie
+ * cannot be folded into one value), the body already serialised.
+ */
+export interface AuthReply {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly cookies: readonly string[];
+  /** JSON text, or null for no body. */
+  readonly body: string | null;
+}
+
+export const reply = (
+  status: number,
+  body?: unknown,
+  cookies?: readonly string[],
+  headers?: Readonly<Record<string, string>>,
+): Reply => ({ status, body, cookies, headers });
+
+/** The one JSON error shape, with the error's own headers (e.g. `Retry-After`). */
+export const errorReply = (error: LatchkeyError, cookies?: readonly string[]): Reply => ({
+  status: error.status,
+  body: errorBody(error),
+  headers: error.headers,
+  cookies,
+});
+
+/**
+ * Serialises a route's reply with the fixed headers every auth answer carries.
+ * `fixed` holds the security headers and `Cache-Control: no-store`.
+ */
+export function finishReply(value: Reply, fixed: Readonly<Record<string, string>>): AuthReply {
+  const hasBody = value.body !== undefined;
+  const headers: Record<string, string> = hasBody
+    ? { ...fixed, 'Content-Type': JSON_CONTENT_TYPE }
+    : { ...fixed };
+  if (value.headers) Object.assign(headers, value.headers);
+  return {
+    status: value.status,
+    headers,
+    cookies: value.cookies ?? [],
+    body: hasBody ? JSON.stringify(value.body) : null,
+  };
+}
+
+/** The Web Response for a finished reply: a plain record when no cookie is set (cheap on Node). */
+export function replyResponse(value: AuthReply): Response {
+  let headers: HeadersInit = { ...value.headers };
+  if (value.cookies.length > 0) {
+    const all = new Headers(value.headers);
+    for (const cookie of value.cookies) all.append('Set-Cookie', cookie);
+    headers = all;
+  }
+  return new Response(value.body, { status: value.status, headers });
+}
+
+/**
+ * A JSON response whose headers are all known up front (`fixed` must include the
+ * Content-Type). Without cookies a plain record goes in: no Headers object is
+ * built per response, which is most of the cost of a small answer on Node. The
+ * response is complete: change nothing on it afterwards.
+ */
+export function jsonResponse(
+  status: number,
+  body: unknown,
+  fixed: Readonly<Record<string, string>>,
+  setCookies: readonly string[] = [],
+): Response {
+  return replyResponse({ status, headers: fixed, cookies: setCookies, body: JSON.stringify(body) });
+}
