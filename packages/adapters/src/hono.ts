@@ -1,13 +1,62 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AuthResult, ConnectionInfo, Latchkey } from '@latchkey/core';
+import {
+  securityHeaders as securityHeadersOf,
+  type AuthReply,
+  type AuthRequest,
+  type AuthResult,
+  type ConnectionInfo,
+  type Latchkey,
+  type RequestHead,
+} from '@latchkey/core';
+import { requestHead } from './incoming.js';
 
 /** What `requireAuth` puts on the context for route handlers. */
 export type LatchkeyVariables = { auth: Extract<AuthResult, { ok: true }> };
 
+/** The Node objects @hono/node-server puts on `c.env`; other runtimes have none. */
+interface NodeBindings {
+  incoming?: IncomingMessage;
+  outgoing?: ServerResponse;
+}
+const nodeOf = (c: Context): NodeBindings => (c.env ?? {}) as NodeBindings;
+
 function connectionOf(c: Context): ConnectionInfo {
-  // @hono/node-server puts the IncomingMessage on env; other runtimes have none.
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return { remoteAddress: env?.incoming?.socket?.remoteAddress ?? null };
+  return { remoteAddress: nodeOf(c).incoming?.socket.remoteAddress ?? null };
+}
+
+/**
+ * The request head: on Node, read from the IncomingMessage, since reading
+ * `c.req.raw.headers` makes @hono/node-server build a full Web Request.
+ */
+function headOf(c: Context): RequestHead {
+  const incoming = nodeOf(c).incoming;
+  return incoming ? requestHead(incoming) : c.req.raw;
+}
+
+function authRequestOf(c: Context): AuthRequest {
+  const incoming = nodeOf(c).incoming;
+  if (!incoming) return c.req.raw;
+  const head = requestHead(incoming);
+  return {
+    method: head.method,
+    headers: head.headers,
+    url: c.req.url,
+    // Built on first read: only the POST routes read a body.
+    get body() {
+      return c.req.raw.body;
+    },
+  };
+}
+
+/** A Response from plain records, the form @hono/node-server writes without copying. */
+function toResponse(reply: AuthReply): Response {
+  if (reply.cookies.length === 0) {
+    return new Response(reply.body, { status: reply.status, headers: { ...reply.headers } });
+  }
+  const headers = new Headers(reply.headers);
+  for (const cookie of reply.cookies) headers.append('Set-Cookie', cookie);
+  return new Response(reply.body, { status: reply.status, headers });
 }
 
 /**
@@ -16,21 +65,42 @@ function connectionOf(c: Context): ConnectionInfo {
  * of API.md to every response.
  */
 export function latchkeyHono(latchkey: Latchkey) {
+  const headers = Object.entries(securityHeadersOf(latchkey.config));
+
   const securityHeaders: MiddlewareHandler = async (c, next) => {
+    const outgoing = nodeOf(c).outgoing;
+    if (outgoing) {
+      // On Node the headers go on the ServerResponse before the handler runs:
+      // writeHead() later merges them under the Response's own, so a header the
+      // app sets itself still wins, and no Response is rebuilt.
+      for (const [name, value] of headers) outgoing.setHeader(name, value);
+      await next();
+      return;
+    }
     await next();
     // Reassigning c.res makes Hono rebuild the response; only do it when the
     // headers could not be changed in place.
     const secured = latchkey.secure(c.res);
     if (secured !== c.res) c.res = secured;
   };
-  const routes = (c: Context) => latchkey.handle(c.req.raw, connectionOf(c));
+
+  const routes = async (c: Context) =>
+    toResponse(await latchkey.answer(authRequestOf(c), connectionOf(c)));
+
   const requireAuth: MiddlewareHandler<{ Variables: LatchkeyVariables }> = async (c, next) => {
-    const auth = await latchkey.authenticate(c.req.raw, connectionOf(c));
+    const auth = await latchkey.authenticate(headOf(c), connectionOf(c));
     if (!auth.ok) return latchkey.errorResponse(auth.error);
     c.set('auth', auth);
+    const outgoing = nodeOf(c).outgoing;
+    // An answer about this user must not be kept by a shared or browser cache.
+    if (outgoing && auth.setCookies.length === 0) {
+      // Merged under the Response's own headers by writeHead(), as above.
+      outgoing.setHeader('Cache-Control', 'no-store');
+      await next();
+      return;
+    }
     await next();
     for (const cookie of auth.setCookies) c.res.headers.append('Set-Cookie', cookie);
-    // An answer about this user must not be kept by a shared or browser cache.
     if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
   };
   return { securityHeaders, routes, requireAuth };

@@ -1,10 +1,16 @@
 import { once } from 'node:events';
-import { createServer } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import {
+  createServer,
+  IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { connect, Socket, type AddressInfo } from 'node:net';
 import { createLatchkey, securityHeaders } from '@latchkey/core';
 import { createMemoryStore } from '@latchkey/core/testing';
-import { describe, expect, it } from 'vitest';
-import { answerClientErrors, toNodeListener } from './node.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { answerClientErrors, latchkeyNode, toNodeListener } from './node.js';
 
 describe('toNodeListener', () => {
   it('mounts the handler in node:http and passes the socket address on', async () => {
@@ -176,5 +182,161 @@ describe('answerClientErrors', () => {
     expect(() => answerClientErrors(server, { 'X-Bad': 'a\r\nSet-Cookie: x=y' })).toThrow(
       /CR or LF/,
     );
+  });
+});
+
+describe('latchkeyNode', () => {
+  function setup(handler: (auth: ReturnType<typeof latchkeyNode>) => RequestListener) {
+    const latchkey = createLatchkey({
+      store: createMemoryStore(),
+      secrets: ['k'.repeat(32)],
+      publicUrl: 'http://localhost',
+      logger: () => undefined,
+    });
+    const auth = latchkeyNode(latchkey);
+    const server = createServer(handler(auth));
+    return { latchkey, auth, server };
+  }
+
+  async function start(server: Server): Promise<string> {
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    onTestFinished(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  const app = (auth: ReturnType<typeof latchkeyNode>): RequestListener => {
+    const handle = async (req: IncomingMessage, res: ServerResponse) => {
+      if (auth.isAuthRoute(req)) return auth.routes(req, res);
+      if (req.url === '/public')
+        return auth.json(res, { ok: true }, { cacheControl: 'max-age=60' });
+      if (req.url === '/own') {
+        res.setHeader('Content-Security-Policy', "default-src 'none'");
+        res.setHeader('Cache-Control', 'private, max-age=5');
+        res.setHeader('Set-Cookie', 'theme=dark; Path=/');
+        // Not the app's to decide: the body is Latchkey's JSON.
+        res.setHeader('Content-Type', 'text/plain');
+      }
+      const session = await auth.requireAuth(req, res);
+      if (!session) return;
+      auth.json(res, { id: session.userId }, { auth: session });
+    };
+    return (req, res) => void handle(req, res);
+  };
+
+  it('tells the auth routes apart by basePath', () => {
+    const { auth } = setup(app);
+    const at = (url: string) => Object.assign(new IncomingMessage(new Socket()), { url });
+    expect(auth.isAuthRoute(at('/auth'))).toBe(true);
+    expect(auth.isAuthRoute(at('/auth/login'))).toBe(true);
+    expect(auth.isAuthRoute(at('/auth?x=1'))).toBe(true);
+    expect(auth.isAuthRoute(at('/authx'))).toBe(false);
+    expect(auth.isAuthRoute(at('/api/auth/login'))).toBe(false);
+    expect(auth.isAuthRoute(at('/'))).toBe(false);
+  });
+
+  it('serves the routes; requireAuth answers 401 itself; json sends no-store and the headers', async () => {
+    const { latchkey, server } = setup(app);
+    const base = await start(server);
+    const headers = securityHeaders(latchkey.config);
+
+    const anonymous = await fetch(`${base}/me`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toEqual({
+      error: { code: 'unauthenticated', message: 'Sign in to continue.' },
+    });
+    expect(anonymous.headers.get('cache-control')).toBe('no-store');
+    for (const [name, value] of Object.entries(headers)) {
+      expect(anonymous.headers.get(name)).toBe(value);
+    }
+
+    const register = await fetch(`${base}/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'node@example.com', password: 'correct horse battery staple' }),
+    });
+    expect(register.status).toBe(201);
+    const cookie = register.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+    const me = await fetch(`${base}/me`, { headers: { cookie } });
+    expect(me.status).toBe(200);
+    expect(me.headers.get('cache-control')).toBe('no-store');
+    expect(me.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    for (const [name, value] of Object.entries(headers)) {
+      expect(me.headers.get(name)).toBe(value);
+    }
+    expect(((await me.json()) as { id: string }).id).toMatch(/^[0-9a-f-]{36}$/);
+
+    // The CSRF header is read from Node's lower-case header names.
+    const session = await fetch(`${base}/auth/session`, { headers: { cookie } });
+    const { csrfToken } = (await session.json()) as { csrfToken: string };
+    const refused = await fetch(`${base}/me`, { method: 'POST', headers: { cookie } });
+    expect(refused.status).toBe(403);
+    const accepted = await fetch(`${base}/me`, {
+      method: 'POST',
+      headers: { cookie, 'x-csrf-token': csrfToken },
+    });
+    expect(accepted.status).toBe(200);
+
+    const open = await fetch(`${base}/public`);
+    expect(open.headers.get('cache-control')).toBe('max-age=60');
+  });
+
+  it('json sends the re-signed cookie of a rotated key', async () => {
+    const store = createMemoryStore();
+    const options = { store, publicUrl: 'http://localhost', logger: () => undefined };
+    const before = createLatchkey({ ...options, secrets: ['o'.repeat(32)] });
+    const reply = await before.handle(
+      new Request('http://localhost/auth/register', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          email: 'rot@example.com',
+          password: 'correct horse battery staple',
+        }),
+      }),
+    );
+    const old = reply.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+    const auth = latchkeyNode(
+      createLatchkey({ ...options, secrets: ['n'.repeat(32), 'o'.repeat(32)] }),
+    );
+    const server = createServer(app(auth));
+    const base = await start(server);
+    const me = await fetch(`${base}/me`, { headers: { cookie: old } });
+    expect(me.status).toBe(200);
+    const renewed = me.headers.getSetCookie();
+    expect(renewed).toHaveLength(1);
+    expect(renewed[0]).toMatch(/^__Host-Http-session=/);
+    expect(renewed[0]?.split(';')[0]).not.toBe(old);
+  });
+
+  it('keeps headers the app set first, cookies beside its own', async () => {
+    const { latchkey, server } = setup(app);
+    const base = await start(server);
+    const own = await fetch(`${base}/own`);
+    // requireAuth's 401 keeps the app's CSP and its cookie; an error is never stored.
+    expect(own.status).toBe(401);
+    expect(own.headers.get('content-security-policy')).toBe("default-src 'none'");
+    expect(own.headers.get('cache-control')).toBe('no-store');
+    expect(own.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(own.headers.getSetCookie()).toEqual(['theme=dark; Path=/']);
+    expect(own.headers.get('x-frame-options')).toBe('DENY');
+
+    const register = await fetch(`${base}/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'own@example.com', password: 'correct horse battery staple' }),
+    });
+    const cookie = register.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+    const me = await fetch(`${base}/own`, { headers: { cookie } });
+    expect(me.status).toBe(200);
+    expect(me.headers.get('content-security-policy')).toBe("default-src 'none'");
+    expect(me.headers.get('cache-control')).toBe('private, max-age=5');
+    expect(me.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(me.headers.getSetCookie()).toEqual(['theme=dark; Path=/']);
+    expect(me.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(latchkey.config.contentSecurityPolicy).not.toBe("default-src 'none'");
   });
 });

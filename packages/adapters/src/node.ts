@@ -1,7 +1,30 @@
-import { STATUS_CODES, type IncomingMessage, type RequestListener } from 'node:http';
+import {
+  STATUS_CODES,
+  type IncomingMessage,
+  type RequestListener,
+  type ServerResponse,
+} from 'node:http';
 import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
-import { fail, type ConnectionInfo, type ErrorBody, type ErrorCode } from '@latchkey/core';
+import {
+  fail,
+  type AuthResult,
+  type ConnectionInfo,
+  type ErrorBody,
+  type ErrorCode,
+  type Latchkey,
+} from '@latchkey/core';
+import {
+  connectionOf,
+  createNodeResponder,
+  isUnderBasePath,
+  requestHead,
+  type Authenticated,
+} from './incoming.js';
+
+import { answerNode } from './node-reply.js';
+
+export type { Authenticated, JsonInit } from './incoming.js';
 
 /** A Web-standard handler as Latchkey and fetch-first frameworks produce. */
 export type FetchHandler = (
@@ -106,4 +129,55 @@ export function answerClientErrors(
     linger.unref();
     socket.once('close', () => clearTimeout(linger));
   });
+}
+
+/**
+ * The node:http binding, for servers that are not built on a framework:
+ *
+ * ```ts
+ * const auth = latchkeyNode(latchkey);
+ * createServer(async (req, res) => {
+ *   if (auth.isAuthRoute(req)) return auth.routes(req, res);
+ *   const session = await auth.requireAuth(req, res); // answers 401/403/503 itself
+ *   if (!session) return;
+ *   auth.json(res, { id: session.userId }, { auth: session });
+ * });
+ * ```
+ *
+ * Everything reads and writes Node's own request and response objects: no Web
+ * Request or Response is built (the auth routes read a body through a Web stream
+ * made only when they need one). Neither `routes` nor `requireAuth` rejects.
+ */
+export function latchkeyNode(latchkey: Latchkey) {
+  const responder = createNodeResponder(latchkey);
+  const basePath = latchkey.config.basePath;
+  return {
+    /** Whether the request is for the auth routes (under `basePath`, `/auth` by default). */
+    isAuthRoute: (req: IncomingMessage): boolean => isUnderBasePath(req.url ?? '/', basePath),
+    /** Answers a request for the auth routes. */
+    routes: (req: IncomingMessage, res: ServerResponse): Promise<void> =>
+      answerNode(latchkey, req, res),
+    /** The session check of `latchkey.authenticate`, on a Node request. */
+    authenticate: (req: IncomingMessage): Promise<AuthResult> =>
+      latchkey.authenticate(requestHead(req), connectionOf(req)),
+    /**
+     * Authenticates; when that fails, answers the error itself and resolves null.
+     * Never rejects: a fault it did not expect (a bug; a store outage is `503`)
+     * answers `500 internal_error` without a stack and goes to `console.error`.
+     */
+    async requireAuth(req: IncomingMessage, res: ServerResponse): Promise<Authenticated | null> {
+      let auth: AuthResult;
+      try {
+        auth = await latchkey.authenticate(requestHead(req), connectionOf(req));
+      } catch (error) {
+        console.error('latchkeyNode: authenticate failed', error);
+        responder.sendError(res, fail('internal_error', { cause: error }));
+        return null;
+      }
+      if (auth.ok) return auth;
+      responder.sendError(res, auth.error);
+      return null;
+    },
+    ...responder,
+  };
 }
