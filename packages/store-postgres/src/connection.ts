@@ -25,7 +25,8 @@ export interface PostgresStoreOptions {
 export type PostgresSettings = Required<Omit<PostgresStoreOptions, 'connectionString'>> &
   Pick<PostgresStoreOptions, 'connectionString'>;
 
-function positiveInteger(name: string, value: number): number {
+/** `value`, or a TypeError naming `name` unless it is a positive integer. */
+export function positiveInteger(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value <= 0) {
     throw new TypeError(`${name} must be a positive integer, got ${value}`);
   }

@@ -10,6 +10,7 @@
  *   sessions.ts    the session queries and the expiry sweep
  *   limiter.ts     the rate limiter
  *   store.ts       createPostgresStore, the factory
+ *   invalidation.ts  the near-cache's LISTEN/NOTIFY channel (subpath ./invalidation)
  */
 export type { Pool as PostgresPool } from 'pg';
 export { applyMigrations } from './migrations.js';
