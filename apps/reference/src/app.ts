@@ -54,10 +54,7 @@ export function createReferenceApp(options: ReferenceAppOptions): {
   app.all('/auth/*', routes);
 
   // Public and non-sensitive: tells the SPA which mode the server runs in.
-  app.get('/config.json', (c) => {
-    c.header('Cache-Control', 'no-store');
-    return c.json({ mode: latchkey.config.mode });
-  });
+  app.get('/config.json', () => latchkey.json({ mode: latchkey.config.mode }));
 
   app.get('/healthz', async (c) => {
     try {

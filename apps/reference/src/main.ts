@@ -1,5 +1,5 @@
+import { readEnv } from '@latchkey/cli/config';
 import { ConfigError } from '@latchkey/core';
-import { readEnv } from './env.js';
 import { startReferenceServer } from './server.js';
 
 // Entry point of `npm start`: validate the environment once, fail fast with one line.

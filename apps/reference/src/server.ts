@@ -1,17 +1,16 @@
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import { answerClientErrors } from '@latchkey/adapters/node';
+import {
+  loadOrCreateDevSecret,
+  loadOrCreateDevSigningKeys,
+  type EnvSettings,
+} from '@latchkey/cli/config';
 import {
   jsonLineLogger,
-  securityHeaders,
   type LatchkeyStore,
   type SecurityLogger,
   type UnsafeOptions,
 } from '@latchkey/core';
 import { createReferenceApp } from './app.js';
-import type { EnvSettings } from './env.js';
-import { loadOrCreateDevSigningKeys } from './keys.js';
-import { loadOrCreateDevSecret } from './secret.js';
+import { listen } from './listen.js';
 import { openStores } from './stores.js';
 
 export interface RunningServer {
@@ -60,16 +59,8 @@ export async function startReferenceServer(
     ...(extra.staticDir ? { staticDir: extra.staticDir } : {}),
   });
 
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: settings.port, hostname: settings.host }, () =>
-      resolve(s),
-    );
-    // Node's own 400 / 431 answers (malformed request line, oversized headers) carry
-    // the security headers too; installed before the first connection can arrive.
-    answerClientErrors(s, securityHeaders(latchkey.config));
-    s.once('error', reject);
-  });
-  const { port } = server.address() as AddressInfo;
+  const server = await listen(app, latchkey, { port: settings.port, host: settings.host });
+  const { port } = server;
 
   const sweep = setInterval(() => {
     latchkey.sweepExpired().catch(() => undefined);
@@ -83,11 +74,7 @@ export async function startReferenceServer(
     store,
     async close() {
       clearInterval(sweep);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Keep-alive connections would hold close() open.
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
+      await server.close();
       await store.close();
     },
   };

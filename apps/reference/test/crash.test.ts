@@ -10,16 +10,20 @@ const children: ChildProcess[] = [];
 
 /** Runs `npm start`'s entry point as its own process, as production does. */
 async function startProcess(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LATCHKEY_DATA_DIR: dataDir,
-      LATCHKEY_SECRET: TEST_SECRET,
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@latchkey/source', '--import', 'tsx', MAIN],
+    {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LATCHKEY_DATA_DIR: dataDir,
+        LATCHKEY_SECRET: TEST_SECRET,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   children.push(child);
   await new Promise<void>((resolve, reject) => {
     let output = '';

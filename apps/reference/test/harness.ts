@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readEnv } from '@latchkey/cli/config';
 import type { SecurityEvent, UnsafeOptions } from '@latchkey/core';
-import { readEnv } from '../src/env.js';
 import { startReferenceServer, type RunningServer } from '../src/server.js';
 
 /** The headers API.md requires on every response the server sends, as patterns. */

@@ -87,6 +87,37 @@ describe('many app servers on Redis + PostgreSQL', () => {
   });
 });
 
+describe('many app servers on PostgreSQL alone (near-cache over LISTEN/NOTIFY)', () => {
+  it('sign-out on A is refused on B within the bound; reports the propagation time', async () => {
+    const env = { DATABASE_URL, LATCHKEY_NEAR_CACHE: '30s' };
+    await using a = await startTestServer(env);
+    await using b = await startTestServer(env);
+    expect(a.description).toContain('near-cache');
+    const times: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const { agent } = await registered(a.url);
+      const onB = new Agent(b.url);
+      for (const [k, v] of agent.cookies) onB.cookies.set(k, v);
+      // Twice: the second answer comes from B's near-cache.
+      expect((await onB.request('GET', '/auth/session')).status).toBe(200);
+      expect((await onB.request('GET', '/auth/session')).status).toBe(200);
+      expect((await agent.unsafe('POST', '/auth/logout')).status).toBe(204);
+      const loggedOutAt = performance.now();
+      await expect
+        .poll(async () => (await onB.request('GET', '/auth/session')).status, {
+          timeout: 1000,
+          interval: 1,
+        })
+        .toBe(401);
+      times.push(performance.now() - loggedOutAt);
+    }
+    times.sort((x, y) => x - y);
+    console.log(
+      `PostgreSQL-only: revocation seen on the other server after the logout answer (30 sign-outs): p50 ${times[14]?.toFixed(2)} ms, max ${times[29]?.toFixed(2)} ms`,
+    );
+  });
+});
+
 describe('token mode across servers', () => {
   it('a refresh rotated on A and replayed on B revokes the family', async () => {
     const keys = JSON.stringify({ keys: [await generateSigningJwk('EdDSA')] });

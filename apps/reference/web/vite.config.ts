@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defaultClientConditions, defineConfig } from 'vite';
 
 // The reference SPA. The server serves the build from apps/reference/dist under a strict
 // CSP (script-src 'self'; style-src 'self'), so the output must contain no inline script
@@ -8,6 +8,9 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
+  // The workspace packages (@latchkey/client, @latchkey/core/strength) from their TypeScript
+  // source, so the SPA builds without building the packages first.
+  resolve: { conditions: ['@latchkey/source', ...defaultClientConditions] },
   // The strength worker loads its dictionaries with dynamic imports (chunks), which
   // needs a module worker.
   worker: { format: 'es' },

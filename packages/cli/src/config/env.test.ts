@@ -12,7 +12,9 @@ describe('readEnv', () => {
       secrets: null,
       dataDir: './data',
       redisUrl: null,
+      redisPrefix: 'latchkey:',
       databaseUrl: null,
+      databaseSchema: 'public',
       publicUrl: 'http://localhost:3000',
       // Unset durations are left to createLatchkey's defaults (API.md: 30m, 12h, 10m, 10s).
       options: {
@@ -42,12 +44,16 @@ describe('readEnv', () => {
       LATCHKEY_PUBLIC_URL: 'https://app.example.com',
       LATCHKEY_ORIGINS: 'https://admin.example.com, https://m.example.com',
       LATCHKEY_LOGIN_LIMIT: '3',
+      LATCHKEY_REDIS_PREFIX: 'app1:',
+      LATCHKEY_DATABASE_SCHEMA: 'app1',
     });
     expect(settings).toMatchObject({
       port: 8080,
       host: '127.0.0.1',
       secrets: ['a'.repeat(32), 'b'.repeat(40)],
       publicUrl: 'https://app.example.com',
+      redisPrefix: 'app1:',
+      databaseSchema: 'app1',
       options: {
         session: { idleTimeout: '15m', absoluteTimeout: '8h' },
         token: { accessTtl: '5m', refreshRetryWindow: '5s' },
@@ -81,10 +87,12 @@ describe('readEnv', () => {
     [{ LATCHKEY_ORIGINS: 'x' }, /^LATCHKEY_ORIGINS:/],
     [{ LATCHKEY_LOGIN_LIMIT: '0' }, /^LATCHKEY_LOGIN_LIMIT:/],
     [{ LATCHKEY_REGISTER_LIMIT: 'many' }, /^LATCHKEY_REGISTER_LIMIT:/],
+    [{ LATCHKEY_REDIS_PREFIX: 'a{b}' }, /^LATCHKEY_REDIS_PREFIX:/],
+    [{ LATCHKEY_DATABASE_SCHEMA: 'Public; DROP' }, /^LATCHKEY_DATABASE_SCHEMA:/],
     // Servers sharing a store must share keys: a per-machine secret would sign users out.
     [
       { LATCHKEY_REDIS_URL: 'redis://127.0.0.1:6379' },
-      /^LATCHKEY_SECRET: required with a shared store \(LATCHKEY_REDIS_URL\)/,
+      /^LATCHKEY_SECRET: required with a shared store \(LATCHKEY_REDIS_URL\).*npx latchkey secret$/,
     ],
     [
       { DATABASE_URL: 'postgres://db/app' },

@@ -8,10 +8,11 @@ import {
 } from '@latchkey/core';
 
 /**
- * The reference app's settings, read from the environment (API.md). The LATCHKEY_*
- * keys that are Latchkey options go into `options` as given and are validated by the
- * core's own rules (`checkOptions`, the same as `createLatchkey`): one validator, with
- * its messages put in terms of the environment keys.
+ * The server's settings, read from the environment (API.md): what `npm start` and the
+ * `latchkey` CLI both run on, so an operator's command sees the server's stores. The
+ * LATCHKEY_* keys that are Latchkey options go into `options` as given and are
+ * validated by the core's own rules (`checkOptions`, the same as `createLatchkey`): one
+ * validator, with its messages put in terms of the environment keys.
  */
 export interface EnvSettings {
   port: number;
@@ -22,9 +23,13 @@ export interface EnvSettings {
   production: boolean;
   dataDir: string;
   redisUrl: string | null;
+  /** Prefix of every Redis key and of the invalidation channel (LATCHKEY_REDIS_PREFIX). */
+  redisPrefix: string;
   databaseUrl: string | null;
+  /** PostgreSQL schema of Latchkey's tables and the app's (LATCHKEY_DATABASE_SCHEMA). */
+  databaseSchema: string;
   publicUrl: string;
-  /** Near-cache entry lifetime in ms (LATCHKEY_NEAR_CACHE), or null when off. Needs Redis. */
+  /** Near-cache entry lifetime in ms (LATCHKEY_NEAR_CACHE), or null when off. Needs Redis or PostgreSQL. */
   nearCacheMs: number | null;
   /** Token mode: private signing JWKs from LATCHKEY_SIGNING_KEYS; null = none given. */
   signingKeys: SigningJwk[] | null;
@@ -131,9 +136,9 @@ export function readEnv(env: Env): EnvSettings {
       `LATCHKEY_NEAR_CACHE: must be above 0 and at most 5m, got ${nearCacheRaw}`,
     );
   }
-  if (nearCacheMs !== null && !env.LATCHKEY_REDIS_URL?.trim()) {
+  if (nearCacheMs !== null && !env.LATCHKEY_REDIS_URL?.trim() && !env.DATABASE_URL?.trim()) {
     throw new ConfigError(
-      'LATCHKEY_NEAR_CACHE: needs LATCHKEY_REDIS_URL (invalidation travels over Redis pub/sub)',
+      'LATCHKEY_NEAR_CACHE: needs LATCHKEY_REDIS_URL or DATABASE_URL (invalidation travels over Redis pub/sub or PostgreSQL LISTEN/NOTIFY)',
     );
   }
 
@@ -144,7 +149,7 @@ export function readEnv(env: Env): EnvSettings {
   const sharedStore = redisUrl ? 'LATCHKEY_REDIS_URL' : databaseUrl ? 'DATABASE_URL' : null;
   if (sharedStore && !secrets) {
     throw new ConfigError(
-      `LATCHKEY_SECRET: required with a shared store (${sharedStore}): every server must sign with the same secret; generate one with: node -e "console.log(crypto.randomBytes(32).toString('base64url'))"`,
+      `LATCHKEY_SECRET: required with a shared store (${sharedStore}): every server must sign with the same secret; generate one with: npx latchkey secret`,
     );
   }
 
@@ -164,7 +169,20 @@ export function readEnv(env: Env): EnvSettings {
     throw new ConfigError('LATCHKEY_SIGNING_KEYS: required in token mode when NODE_ENV=production');
   } else if (sharedStore && mode === 'token') {
     throw new ConfigError(
-      `LATCHKEY_SIGNING_KEYS: required in token mode with a shared store (${sharedStore}): every server must sign access tokens with the same keys (copy the JWK Set from <data dir>/signing-keys.json, which npm run keys -- rotate writes)`,
+      `LATCHKEY_SIGNING_KEYS: required in token mode with a shared store (${sharedStore}): every server must sign access tokens with the same keys (generate a JWK Set with: npx latchkey keys generate)`,
+    );
+  }
+
+  const redisPrefix = env.LATCHKEY_REDIS_PREFIX?.trim() || 'latchkey:';
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(redisPrefix)) {
+    throw new ConfigError(
+      `LATCHKEY_REDIS_PREFIX: expected up to 64 letters, digits and ":_.-", got ${JSON.stringify(redisPrefix)}`,
+    );
+  }
+  const databaseSchema = env.LATCHKEY_DATABASE_SCHEMA?.trim() || 'public';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
+    throw new ConfigError(
+      `LATCHKEY_DATABASE_SCHEMA: expected a lower-case name of letters, digits and _ (at most 63), got ${JSON.stringify(databaseSchema)}`,
     );
   }
 
@@ -201,7 +219,9 @@ export function readEnv(env: Env): EnvSettings {
     production,
     dataDir: env.LATCHKEY_DATA_DIR?.trim() || './data',
     redisUrl,
+    redisPrefix,
     databaseUrl,
+    databaseSchema,
     publicUrl,
     nearCacheMs,
     options,
