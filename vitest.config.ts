@@ -1,10 +1,17 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
+// Workspace packages resolve to their TypeScript source, not dist/: the "@latchkey/source"
+// export condition, for the Vite resolver and for Node in the test workers (Vitest passes
+// ssr.resolve.conditions on as --conditions).
+const SOURCE = ['@latchkey/source'];
+const source = { resolve: { conditions: SOURCE }, ssr: { resolve: { conditions: SOURCE } } };
+
 // Three projects so a developer can run the fast ones alone; `npm test` runs all.
 export default defineConfig({
   test: {
     projects: [
       {
+        ...source,
         test: {
           name: 'unit',
           include: [
@@ -17,21 +24,38 @@ export default defineConfig({
         },
       },
       {
+        ...source,
         test: {
           name: 'integration',
-          include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+          include: [
+            'packages/*/test/**/*.test.ts',
+            'apps/*/test/**/*.test.ts',
+            // The runnable examples, over HTTP (their server.ts on SQLite, in a child process).
+            'examples/**/*.test.ts',
+          ],
           exclude: [...configDefaults.exclude, 'packages/*/test/contract/**'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
       },
       {
+        ...source,
         test: {
           name: 'e2e',
           include: ['e2e/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+        },
+      },
+      {
+        ...source,
+        test: {
+          // The packed packages installed outside the workspace (consumer/consumer.test.ts).
+          name: 'consumer',
+          include: ['consumer/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
         },
       },
     ],

@@ -30,6 +30,12 @@ export interface Contender {
   group: 'bare' | 'latchkey' | 'peer';
   /** Needs the shared Redis (process.env.REDIS_URL). */
   redis?: boolean;
+  /**
+   * The authenticated route the rounds drive, when it is not `GET /me` (the reference
+   * app's own routes). Such a route must answer 200 with the credential and 401
+   * without; its body is not checked for the user id.
+   */
+  path?: string;
   /** What the entry will measure, printed while its server script does not exist. */
   pending?: string;
 }
@@ -82,6 +88,13 @@ export const CONTENDERS: Contender[] = [
     group: 'latchkey',
   },
   {
+    id: 'latchkey-postgres-near-cache',
+    label: 'Latchkey session, PostgreSQL + near-cache (LISTEN/NOTIFY)',
+    server: 'servers/latchkey-postgres-near-cache.ts',
+    credential: 'latchkey-session',
+    group: 'latchkey',
+  },
+  {
     id: 'latchkey-token',
     label: 'Latchkey token mode (EdDSA access token)',
     server: 'servers/latchkey-token.ts',
@@ -93,6 +106,52 @@ export const CONTENDERS: Contender[] = [
     label: 'Latchkey token mode, statelessAccess (no liveness read)',
     server: 'servers/latchkey-token-stateless.ts',
     credential: 'latchkey-token',
+    group: 'latchkey',
+  },
+  // --- The reference app (apps/reference), as `npm start` serves it: Hono, the notes API. ---
+  {
+    id: 'reference-notes',
+    label: 'Reference app, GET /api/notes (Hono, SQLite)',
+    server: 'servers/reference-app.ts',
+    credential: 'latchkey-session',
+    group: 'latchkey',
+    path: '/api/notes',
+  },
+  {
+    id: 'reference-session',
+    label: 'Reference app, GET /auth/session (Hono, SQLite)',
+    server: 'servers/reference-app.ts',
+    credential: 'latchkey-session',
+    group: 'latchkey',
+    path: '/auth/session',
+  },
+  // --- The framework adapters, each judged against its own bare framework. ---
+  {
+    id: 'express-bare',
+    label: 'bare Express 5',
+    server: 'servers/express-bare.ts',
+    credential: 'none',
+    group: 'bare',
+  },
+  {
+    id: 'express-latchkey',
+    label: 'Latchkey session, SQLite, in Express (latchkeyExpress)',
+    server: 'servers/express-latchkey.ts',
+    credential: 'latchkey-session',
+    group: 'latchkey',
+  },
+  {
+    id: 'fastify-bare',
+    label: 'bare Fastify 5',
+    server: 'servers/fastify-bare.ts',
+    credential: 'none',
+    group: 'bare',
+  },
+  {
+    id: 'fastify-latchkey',
+    label: 'Latchkey session, SQLite, in Fastify (latchkeyFastify)',
+    server: 'servers/fastify-latchkey.ts',
+    credential: 'latchkey-session',
     group: 'latchkey',
   },
   // --- Peers (bench/package.json devDependencies). ---

@@ -4,7 +4,7 @@
  * lookup, secret hash, user lookup). Run by bench/run.ts as its own process, so the
  * millions of rows it generates never sit in the harness's heap; prints one JSON line.
  *
- *   node --import tsx bench/lookup.ts --sizes=1000,100000,1000000 [--backends=sqlite,redis]
+ *   node --conditions=@latchkey/source --import tsx bench/lookup.ts --sizes=1000,100000,1000000 [--backends=sqlite,redis]
  *
  * SQLite: the rows are bulk-inserted straight into latchkey_sessions (and latchkey_users,
  * about four sessions per user) in one transaction, a real file in WAL mode as the store

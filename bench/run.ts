@@ -6,7 +6,8 @@
  * `GET /me` with autocannon: a warm-up each, then rounds in which bare node:http runs
  * first and last and every other contender in between, so each ratio is taken within one
  * round. Then: login latency and throughput, /me p99 during a login storm, session
- * lookup against 1k…1M stored sessions, and the client library's size. Writes
+ * lookup against 1k…1M stored sessions, the client library's size, and the reference
+ * app's start-up time (compiled vs tsx). Writes
  * docs/benchmarks.json, docs/benchmarks.svg and docs/BENCHMARKS.md.
  *
  * Options: --quick; --only=<id,id> (a subset of contenders, for debugging: the docs are
@@ -25,6 +26,7 @@ import { peer } from './lib/peer.js';
 import { peakRss, ROOT, runJsonScript, startServer, type ServerProcess } from './lib/proc.js';
 import { hotSpots, type HotSpot } from './lib/profile.js';
 import { writeReport } from './lib/report.js';
+import { startupBenchmarks } from './lib/startup.js';
 import { evaluateTargets } from './lib/targets.js';
 import type {
   BenchResults,
@@ -51,6 +53,7 @@ const PLAN = quick
       login: { duration: 3, throughputConnections: 8 },
       storm: { pairs: 1, duration: 3, rate: 1000, probeConnections: 10, loginConnections: 16 },
       lookup: { sqlite: [1_000, 100_000, 1_000_000], redis: [1_000, 100_000], batches: 6 },
+      startup: { runs: 3 },
     }
   : {
       mode: 'full' as const,
@@ -65,6 +68,7 @@ const PLAN = quick
         redis: [1_000, 100_000, 1_000_000],
         batches: 12,
       },
+      startup: { runs: 7 },
     };
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -159,12 +163,12 @@ async function startContender(contender: Contender, redisVersion: string | null)
   servers.push(server);
   const base = `http://127.0.0.1:${server.port}`;
   const credential = await obtainCredential(contender.credential, base);
-  await verifyCredential(contender.credential, base, credential);
+  await verifyCredential(contender.credential, base, credential, contender.path);
   return { contender, server, base, credential };
 }
 
 const meLoad = (live: Live, duration: number): LoadOptions => ({
-  url: `${live.base}/me`,
+  url: `${live.base}${live.contender.path ?? '/me'}`,
   duration,
   connections: PLAN.connections,
   headers: live.credential.headers,
@@ -425,6 +429,9 @@ async function main() {
         : `client ${c.id}: ${fmt(c.gzipped)} B min+gzip`,
     );
   }
+  log('start-up time of the reference app');
+  const startup = await startupBenchmarks(scratch, PLAN.startup.runs, log);
+  if ('skipped' in startup) log(`start-up: skipped, ${startup.skipped}`);
 
   const profiles: Record<string, HotSpot[]> = {};
   for (const name of profiled) {
@@ -451,6 +458,7 @@ async function main() {
     login,
     lookup,
     clientSizes: clients,
+    startup,
     targets: [],
     profiles,
   };

@@ -55,6 +55,8 @@ export async function clientSizes(): Promise<ClientSize[]> {
         format: 'esm',
         platform: 'browser',
         target: 'es2022',
+        // The workspace packages from their source (no build needed).
+        conditions: ['@latchkey/source'],
         write: false,
         logLevel: 'silent',
       });

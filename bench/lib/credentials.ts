@@ -80,19 +80,22 @@ export async function verifyCredential(
   kind: CredentialKind,
   base: string,
   credential: Credential,
+  path = '/me',
 ): Promise<void> {
-  const ok = await fetch(`${base}/me`, { headers: credential.headers });
+  const ok = await fetch(`${base}${path}`, { headers: credential.headers });
   const text = await ok.text();
   if (ok.status !== 200)
-    throw new Error(`GET /me with the credential answered ${ok.status}: ${text}`);
-  const id = (JSON.parse(text) as { id?: unknown }).id;
-  if (id !== credential.userId) {
-    throw new Error(`GET /me answered id ${JSON.stringify(id)}, expected ${credential.userId}`);
+    throw new Error(`GET ${path} with the credential answered ${ok.status}: ${text}`);
+  if (path === '/me') {
+    const id = (JSON.parse(text) as { id?: unknown }).id;
+    if (id !== credential.userId) {
+      throw new Error(`GET /me answered id ${JSON.stringify(id)}, expected ${credential.userId}`);
+    }
   }
   if (kind === 'none') return;
-  const anonymous = await fetch(`${base}/me`);
+  const anonymous = await fetch(`${base}${path}`);
   await anonymous.arrayBuffer();
   if (anonymous.status !== 401) {
-    throw new Error(`GET /me without a credential answered ${anonymous.status}, expected 401`);
+    throw new Error(`GET ${path} without a credential answered ${anonymous.status}, expected 401`);
   }
 }

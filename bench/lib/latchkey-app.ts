@@ -1,5 +1,5 @@
-import { createServer } from 'node:http';
-import { toNodeListener } from '../../packages/adapters/src/node.js';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { latchkeyNode } from '../../packages/adapters/src/node.js';
 import {
   createLatchkey,
   type LatchkeyOptions,
@@ -9,7 +9,7 @@ import { onShutdown, ready } from './server.js';
 
 /**
  * Every Latchkey contender: the given store mounted in node:http exactly as the README
- * shows, `/auth/*` to the handler and `GET /me` behind `authenticate()`. Only the store
+ * shows (`latchkeyNode`), `/auth/*` to its routes and `GET /me` behind `requireAuth`. Only the store
  * (and, for token mode, the mode) differs between the Latchkey rows.
  */
 export async function serveLatchkey(
@@ -29,14 +29,13 @@ export async function serveLatchkey(
     ...options,
   });
 
-  const server = createServer(
-    toNodeListener(async (request, connection) => {
-      const url = new URL(request.url);
-      if (url.pathname.startsWith('/auth/')) return latchkey.handle(request, connection);
-      const auth = await latchkey.authenticate(request, connection);
-      if (!auth.ok) return latchkey.errorResponse(auth.error);
-      return latchkey.json({ id: auth.userId }, { setCookies: auth.setCookies });
-    }),
-  );
+  const auth = latchkeyNode(latchkey);
+  const serve = async (req: IncomingMessage, res: ServerResponse) => {
+    if (auth.isAuthRoute(req)) return auth.routes(req, res);
+    const session = await auth.requireAuth(req, res);
+    if (session) auth.json(res, { id: session.userId }, { auth: session });
+  };
+  // Neither routes nor requireAuth rejects.
+  const server = createServer((req, res) => void serve(req, res));
   await ready(server);
 }

@@ -4,6 +4,12 @@ import { createInterface } from 'node:readline';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 
+/**
+ * Node flags for a bench script: tsx, and the workspace packages from their TypeScript
+ * source (the "@latchkey/source" export condition), as the scripts import them.
+ */
+export const SOURCE_ARGS = ['--conditions=@latchkey/source', '--import', 'tsx'];
+
 export interface ServerProcess {
   readonly name: string;
   readonly port: number;
@@ -36,7 +42,7 @@ export async function startServer(
   nodeArgs: string[] = [],
   timeoutMs = 60_000,
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...nodeArgs, ...SOURCE_ARGS, script], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -87,7 +93,7 @@ export async function runJsonScript(
   nodeArgs: string[] = [],
   onLine: (line: string) => void = () => undefined,
 ): Promise<any> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, ...SOURCE_ARGS, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as prettier from 'prettier';
-import type { BenchResults, ContenderResult, LookupBackend } from './types.js';
+import type { BenchResults, ContenderResult, LookupBackend, StartupResults } from './types.js';
 
 const fmt = (n: number | null | undefined, digits = 0) =>
   n === null || n === undefined || !Number.isFinite(n)
@@ -190,6 +190,23 @@ function lookupTable(name: string, backend: LookupBackend): string {
   return lines.join('\n');
 }
 
+function startupSection(startup: StartupResults | undefined): string {
+  if (!startup) return '';
+  const heading = '## Start-up time of the reference app\n\n';
+  if ('skipped' in startup) return `${heading}Not measured: ${startup.skipped}.\n`;
+  const range = (values: number[]) => `${fmt(Math.min(...values))}–${fmt(Math.max(...values))}`;
+  const rows = startup.variants.map(
+    (v) =>
+      `| ${cell(v.label)} | \`${cell(v.command)}\` | ${fmt(v.medianListeningMs)} (${range(v.listeningMs)}) | **${fmt(v.medianFirstOkMs)}** (${range(v.firstOkMs)}) |`,
+  );
+  return `${heading}From spawning the process to its \`… on http://…\` line, and to the first \`200\` on \`GET /config.json\` (polled every 5 ms): the median of ${startup.runs} starts each, interleaved, in session mode on an existing SQLite file (one untimed start each first creates it and warms the file cache and tsx's transform cache). \`npm start\` builds first (\`tsc -b\`, incremental, and the SPA), then runs the compiled JavaScript; the build is not timed here.
+
+| Start | command | "on http://" line, ms (range) | first 200, ms (range) |
+| --- | --- | ---: | ---: |
+${rows.join('\n')}
+`;
+}
+
 export function renderMarkdown(r: BenchResults): string {
   const { login, machine } = r;
   const storm = login.storm;
@@ -277,7 +294,8 @@ Bundled with esbuild for the browser (ESM, es2022, minified), then gzip -9.
 | Client | Entry | Minified | Min+gzip |
 | --- | --- | ---: | ---: |
 ${clientRows.join('\n')}
-${profileSections.length > 0 ? `\n## CPU profiles (\`--profile\`)\n\n${profileSections.join('\n\n')}\n` : ''}
+
+${startupSection(r.startup)}${profileSections.length > 0 ? `\n## CPU profiles (\`--profile\`)\n\n${profileSections.join('\n\n')}\n` : ''}
 ## Machine and versions
 
 - ${machine.cores} × ${machine.cpu}, ${fmt(machine.memoryBytes / 2 ** 30, 1)} GiB RAM, ${machine.os}
@@ -288,7 +306,7 @@ ${profileSections.length > 0 ? `\n## CPU profiles (\`--profile\`)\n\n${profileSe
 
 ## Method
 
-- Each contender is its own Node process on 127.0.0.1 (one event loop, no cluster), started with \`node --import tsx\` from a script in \`bench/servers/\`. Before it is timed, the harness gets a credential through the contender's own API (Latchkey and better-auth: a real sign-up; express-session and iron-session: a login route that sets the session; the JWT contenders: a signed token), checks that \`/me\` answers 200 with the right id, and that \`/me\` without the credential answers 401.
+- Each contender is its own Node process on 127.0.0.1 (one event loop, no cluster), started with \`node --import tsx\` from a script in \`bench/servers/\` (Latchkey from its TypeScript source, through the \`@latchkey/source\` export condition). Before it is timed, the harness gets a credential through the contender's own API (Latchkey and better-auth: a real sign-up; express-session and iron-session: a login route that sets the session; the JWT contenders: a signed token), checks that \`/me\` answers 200 with the right id, and that \`/me\` without the credential answers 401.
 - Load: autocannon ${r.versions.autocannon} in the harness process, 50 keep-alive connections. Each contender gets a ${plan.warmup} s warm-up, then ${plan.rounds} rounds of ${plan.duration} s each. In every round bare node:http runs first and last and every other contender runs once in between (the order rotates from round to round).
 - **autocannon shares the ${machine.cores} cores with the server under test**, and other engineers' test runs shared the machine too. Absolute req/s are therefore far below what this code does on a dedicated machine with a separate load generator; only ratios taken within one round are meaningful, which is why every comparison here is one.
 - Contenders are configured as their own documentation or the typical tutorial shows: express-session with \`resave: false, saveUninitialized: false\` (MemoryStore, then connect-redis on the shared Redis under a private prefix that is deleted afterwards); iron-session with \`getIronSession(req, res, options)\` in node:http; better-auth with email and password on a better-sqlite3 file, migrated by its own \`getMigrations\`, \`auth.api.getSession({ headers })\` per request; jsonwebtoken \`jwt.verify(token, process.env.JWT_SECRET, cb)\` with the string secret in node:http; jose \`jwtVerify\` of an Ed25519 JWT with a \`KeyObject\` in node:http. Latchkey is mounted in node:http with \`toNodeListener\` as its README shows, answering through \`latchkey.json()\` (the JSON answer with its security headers).

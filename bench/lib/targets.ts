@@ -40,6 +40,28 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
     0.25,
     'bare node:http',
   );
+  // Issue 11: what users run, close to the bench's own mount.
+  ratioTarget(
+    'node:http mount (latchkeyNode, SQLite) ≥ 0.6× bare node:http',
+    'latchkey-sqlite',
+    'node-bare',
+    0.6,
+    'bare node:http',
+  );
+  ratioTarget(
+    'Reference app GET /api/notes ≥ 0.5× bare node:http',
+    'reference-notes',
+    'node-bare',
+    0.5,
+    'bare node:http',
+  );
+  ratioTarget(
+    'Reference app GET /auth/session ≥ 0.4× bare node:http',
+    'reference-session',
+    'node-bare',
+    0.4,
+    'bare node:http',
+  );
   ratioTarget(
     'Latchkey session on SQLite ≥ 3× express-session',
     'latchkey-sqlite',
@@ -62,11 +84,34 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
     'bare node:http',
   );
   ratioTarget(
+    'PostgreSQL + near-cache ≥ 0.4× bare node:http',
+    'latchkey-postgres-near-cache',
+    'node-bare',
+    0.4,
+    'bare node:http',
+  );
+  ratioTarget(
     'Token mode ≥ 4× the tutorial jsonwebtoken setup',
     'latchkey-token',
     'jsonwebtoken',
     4,
     'jsonwebtoken',
+  );
+
+  // Issue 11: the Express and Fastify adapters, close to their bare framework.
+  ratioTarget(
+    'Express adapter ≥ 0.8× bare Express',
+    'express-latchkey',
+    'express-bare',
+    0.8,
+    'bare Express',
+  );
+  ratioTarget(
+    'Fastify adapter ≥ 0.6× bare Fastify',
+    'fastify-latchkey',
+    'fastify-bare',
+    0.6,
+    'bare Fastify',
   );
 
   const storm = results.login.storm;

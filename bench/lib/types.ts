@@ -76,6 +76,20 @@ export interface LookupResults {
   redis: LookupBackend;
 }
 
+export interface StartupVariant {
+  id: string;
+  label: string;
+  command: string;
+  /** From spawn to the app's "… on http://" line, one per timed start, in milliseconds. */
+  listeningMs: number[];
+  /** From spawn to the first 200 on GET /config.json. */
+  firstOkMs: number[];
+  medianListeningMs: number;
+  medianFirstOkMs: number;
+}
+
+export type StartupResults = { runs: number; variants: StartupVariant[] } | { skipped: string };
+
 export interface TargetResult {
   target: string;
   /** What was compared, in words and numbers. */
@@ -102,6 +116,8 @@ export interface BenchResults {
   login: LoginResults;
   lookup: LookupResults;
   clientSizes: ClientSize[];
+  /** Absent in results written before start-up was measured. */
+  startup?: StartupResults;
   targets: TargetResult[];
   profiles: Record<string, HotSpot[]>;
 }
