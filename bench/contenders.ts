@@ -51,6 +51,13 @@ export const CONTENDERS: Contender[] = [
     group: 'bare',
   },
   {
+    id: 'node-bare-headers',
+    label: "bare node:http + API.md's security headers (no auth)",
+    server: 'servers/node-bare-headers.ts',
+    credential: 'none',
+    group: 'bare',
+  },
+  {
     id: 'hono-bare',
     label: 'bare Hono (@hono/node-server)',
     server: 'servers/hono-bare.ts',
