@@ -8,16 +8,15 @@ import {
 import { onShutdown, ready } from './server.js';
 
 /**
- * Every Latchkey contender: the given store mounted in node:http exactly as the README
- * shows (`latchkeyNode`), `/auth/*` to its routes and `GET /me` behind `requireAuth`. Only the store
- * (and, for token mode, the mode) differs between the Latchkey rows.
+ * The options every Latchkey contender runs with, on the given store (closed on
+ * shutdown). Only the store, the mode and the framework differ between the rows.
  */
-export async function serveLatchkey(
+export function benchLatchkeyOptions(
   store: LatchkeyStore,
   options: Partial<LatchkeyOptions> = {},
-): Promise<void> {
+): LatchkeyOptions {
   onShutdown(() => store.close());
-  const latchkey = createLatchkey({
+  return {
     store,
     secrets: ['bench-secret-0123456789abcdef0123456789abcdef'],
     publicUrl: 'http://127.0.0.1',
@@ -27,7 +26,35 @@ export async function serveLatchkey(
     // stdout for its ready line only, so they go nowhere. /me logs nothing either way.
     logger: () => undefined,
     ...options,
+  };
+}
+
+/** A PostgreSQL store in a schema of this process only, dropped on shutdown. */
+export async function benchPostgresStore(schema: string) {
+  const connectionString = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const { createPostgresStore } = await import('../../packages/store-postgres/src/index.js');
+  const store = await createPostgresStore({ connectionString, schema });
+  // Registered before the store's close(), so it runs after it (cleanups run in reverse).
+  onShutdown(async () => {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
   });
+  return { store, connectionString };
+}
+
+/**
+ * Every Latchkey contender: the given store mounted in node:http exactly as the README
+ * shows (`latchkeyNode`), `/auth/*` to its routes and `GET /me` behind `requireAuth`. Only the store
+ * (and, for token mode, the mode) differs between the Latchkey rows.
+ */
+export async function serveLatchkey(
+  store: LatchkeyStore,
+  options: Partial<LatchkeyOptions> = {},
+): Promise<void> {
+  const latchkey = createLatchkey(benchLatchkeyOptions(store, options));
 
   const auth = latchkeyNode(latchkey);
   const serve = async (req: IncomingMessage, res: ServerResponse) => {

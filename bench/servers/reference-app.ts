@@ -6,18 +6,12 @@ import { createSqliteStore } from '../../packages/store-sqlite/src/index.js';
 import { createReferenceApp } from '../../apps/reference/src/app.js';
 import { listen } from '../../apps/reference/src/listen.js';
 import { createSqliteNotes } from '../../apps/reference/src/notes.js';
+import { benchLatchkeyOptions } from '../lib/latchkey-app.js';
 import { benchDir, onShutdown } from '../lib/server.js';
 
 const store = createSqliteStore({ filename: join(benchDir(), 'latchkey.sqlite') });
-onShutdown(() => store.close());
 const { app, latchkey } = createReferenceApp({
-  latchkey: {
-    store,
-    secrets: ['bench-secret-0123456789abcdef0123456789abcdef'],
-    publicUrl: 'http://127.0.0.1',
-    rateLimit: { loginLimit: 1000, addressLimit: 1_000_000 },
-    logger: () => undefined,
-  },
+  latchkey: benchLatchkeyOptions(store),
   notes: createSqliteNotes(store.db),
 });
 const server = await listen(app, latchkey, { port: 0, host: '127.0.0.1' });
