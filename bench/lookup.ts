@@ -207,6 +207,8 @@ async function prepareRedis(n: number): Promise<Prepared> {
     name: `User ${i}`,
     passwordHash: FAKE_HASH,
     createdAt: now,
+    emailVerifiedAt: null,
+    mfa: [],
   });
   const chunk = 5000;
   if (typeof module.redisKeys === 'function') {

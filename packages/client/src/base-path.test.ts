@@ -10,6 +10,8 @@ const alice: PublicUser = {
   email: 'alice@example.com',
   name: 'Alice',
   createdAt: '2025-01-01T00:00:00.000Z',
+  emailVerified: false,
+  mfa: [],
 };
 
 const json = (status: number, body: unknown) =>

@@ -1,4 +1,5 @@
 export { createLatchkey, toPublicUser } from './latchkey.js';
+export type { HashingStats } from './password.js';
 export type {
   AuthReply,
   AuthRequest,
@@ -23,7 +24,16 @@ export type {
 } from './config.js';
 export { parseDuration, type Duration } from './duration.js';
 export { errorBody, fail, LatchkeyError } from './errors.js';
-export { jsonLineLogger, type SecurityEvent, type SecurityLogger } from './log.js';
+export {
+  AUDIT_EVENTS,
+  auditEntry,
+  jsonLineLogger,
+  type AuditEntry,
+  type AuditEventName,
+  type AuditOutcome,
+  type SecurityEvent,
+  type SecurityLogger,
+} from './log.js';
 export { readCookie, serializeCookie } from './cookies.js';
 export { securityHeaders } from './headers.js';
 export type {
@@ -32,9 +42,12 @@ export type {
   LimiterOptions,
   LimiterState,
   RateLimitStore,
+  RecordStore,
   SessionRecord,
   SessionRotation,
   SessionStore,
+  StoredRecord,
+  UserPatch,
   UserRecord,
   UserStore,
 } from './stores/types.js';

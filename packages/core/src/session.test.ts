@@ -23,6 +23,8 @@ describe('session strategy', () => {
       name: null,
       passwordHash: 'x',
       createdAt: now,
+      emailVerifiedAt: null,
+      mfa: [],
     });
     const config = resolveConfig({
       store,

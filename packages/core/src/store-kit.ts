@@ -9,9 +9,12 @@ export type {
   LimiterOptions,
   LimiterState,
   RateLimitStore,
+  RecordStore,
   SessionRecord,
   SessionRotation,
   SessionStore,
+  StoredRecord,
+  UserPatch,
   UserRecord,
   UserStore,
 } from './stores/types.js';

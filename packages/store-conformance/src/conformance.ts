@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe } from 'vitest';
 import type { LatchkeyStore } from '@latchkey/core';
 import { describeStoreBasics } from './behaviour/basics.js';
 import { describeRateLimits } from './behaviour/rate-limits.js';
+import { describeRecords } from './behaviour/records.js';
 import { describeSessions } from './behaviour/sessions.js';
 import { describeUsers } from './behaviour/users.js';
 import type { CurrentStore, StoreUnderTest } from './under-test.js';
@@ -39,5 +40,6 @@ export function describeStoreConformance(
     describeUsers(current);
     describeSessions(current);
     describeRateLimits(current);
+    describeRecords(current);
   });
 }

@@ -17,6 +17,8 @@ export function newUser(overrides: Partial<UserRecord> = {}): UserRecord {
     name: 'Ada Lovelace',
     passwordHash: `$argon2id$v=19$m=19456,t=2,p=1$${unique('salt')}`,
     createdAt: Date.now(),
+    emailVerifiedAt: null,
+    mfa: [],
     ...overrides,
   };
 }

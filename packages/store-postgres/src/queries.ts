@@ -11,7 +11,7 @@ export interface Queries {
     values: unknown[],
   ) => Promise<QueryResult<R>>;
   /** Schema-qualified, quoted table names. */
-  readonly tables: { users: string; sessions: string; limits: string };
+  readonly tables: { users: string; sessions: string; records: string; limits: string };
 }
 
 export function createQueries(pool: Pool, schema: string): Queries {
@@ -23,6 +23,7 @@ export function createQueries(pool: Pool, schema: string): Queries {
     tables: {
       users: `${s}.latchkey_users`,
       sessions: `${s}.latchkey_sessions`,
+      records: `${s}.latchkey_records`,
       limits: `${s}.${RATE_LIMIT_TABLE}`,
     },
   };

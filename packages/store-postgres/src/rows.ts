@@ -1,5 +1,5 @@
 import type { QueryResultRow } from 'pg';
-import type { SessionRecord, UserRecord } from '@latchkey/core/store-kit';
+import type { SessionRecord, StoredRecord, UserRecord } from '@latchkey/core/store-kit';
 
 /** The tables' rows as pg returns them, and the records they hold. */
 
@@ -13,7 +13,27 @@ export interface UserRow extends QueryResultRow {
   name: string | null;
   password_hash: string;
   created_at: string;
+  email_verified_at: string | null;
+  mfa: string[];
 }
+
+export interface RecordRow extends QueryResultRow {
+  kind: string;
+  id: string;
+  user_id: string | null;
+  data: string;
+  created_at: string;
+  expires_at: string | null;
+}
+
+export const toStoredRecord = (row: RecordRow): StoredRecord => ({
+  kind: row.kind,
+  id: row.id,
+  userId: row.user_id,
+  data: row.data,
+  createdAt: num(row.created_at),
+  expiresAt: numOrNull(row.expires_at),
+});
 
 export interface SessionRow extends QueryResultRow {
   id: string;
@@ -35,6 +55,8 @@ export const toUser = (row: UserRow): UserRecord => ({
   name: row.name,
   passwordHash: row.password_hash,
   createdAt: num(row.created_at),
+  emailVerifiedAt: numOrNull(row.email_verified_at),
+  mfa: [...row.mfa],
 });
 
 export const toSession = (row: SessionRow): SessionRecord => ({

@@ -38,4 +38,19 @@ export const MIGRATIONS = [
      expire BIGINT
    );
    CREATE INDEX latchkey_rate_limits_expire ON ${RATE_LIMIT_TABLE} (expire);`,
+  // 2: e-mail verification, the user's second factors, and feature records (factors,
+  // passkeys, one-time tokens, locks). Records go with their user (account deletion).
+  `ALTER TABLE latchkey_users ADD COLUMN email_verified_at BIGINT;
+   ALTER TABLE latchkey_users ADD COLUMN mfa TEXT[] NOT NULL DEFAULT '{}';
+   CREATE TABLE latchkey_records (
+     kind TEXT NOT NULL,
+     id TEXT NOT NULL,
+     user_id TEXT REFERENCES latchkey_users (id) ON DELETE CASCADE,
+     data TEXT NOT NULL,
+     created_at BIGINT NOT NULL,
+     expires_at BIGINT,
+     PRIMARY KEY (kind, id)
+   );
+   CREATE INDEX latchkey_records_user ON latchkey_records (user_id, kind, created_at);
+   CREATE INDEX latchkey_records_expiry ON latchkey_records (expires_at) WHERE expires_at IS NOT NULL;`,
 ];

@@ -3,6 +3,7 @@ import type { LatchkeyStore } from '@latchkey/core/store-kit';
 import { createPool, migrate, postgresSettings, type PostgresStoreOptions } from './connection.js';
 import { createRateLimitStore } from './limiter.js';
 import { createQueries } from './queries.js';
+import { createRecordStore } from './records.js';
 import { createSessionStore } from './sessions.js';
 import { createUserStore } from './users.js';
 
@@ -49,6 +50,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     schema,
     users: createUserStore(queries),
     sessions: createSessionStore(queries, settings.sweepBatchSize),
+    records: createRecordStore(queries),
     rateLimits: createRateLimitStore(pool, schema),
     async ping() {
       await pool.query('SELECT 1');

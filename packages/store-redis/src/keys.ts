@@ -6,6 +6,9 @@
  *   <p>email:<email>           string the user id owning that email
  *   <p>s:<sessionId>           hash   the session record (it holds userId)
  *   <p>rl:latchkey-<name>:<k>  string rate-limit counters (rate-limiter-flexible)
+ *   <p>r:<kind>:<id>           hash   a feature record (factor, passkey, token, lock)
+ *   <p>{u:<userId>}:r:<kind>   zset   the user's record ids of that kind, by createdAt
+ *   <p>{u:<userId>}:rkinds     set    the kinds the user has records of
  *
  * Redis Cluster. A Lua script may only touch keys of one hash slot. The user hash and
  * the user's session index share the slot `{u:<userId>}`. A session key cannot carry
@@ -23,6 +26,9 @@ export function redisKeys(prefix: string) {
     email: (email: string) => `${prefix}email:${email}`,
     session: (sessionId: string) => `${prefix}s:${sessionId}`,
     rateLimit: (name: string, key: string) => `${prefix}rl:latchkey-${name}:${key}`,
+    record: (kind: string, id: string) => `${prefix}r:${kind}:${id}`,
+    recordIndex: (userId: string, kind: string) => `${prefix}{u:${userId}}:r:${kind}`,
+    recordKinds: (userId: string) => `${prefix}{u:${userId}}:rkinds`,
   };
 }
 

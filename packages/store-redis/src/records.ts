@@ -1,4 +1,4 @@
-import type { SessionRecord, UserRecord } from '@latchkey/core/store-kit';
+import type { SessionRecord, StoredRecord, UserRecord } from '@latchkey/core/store-kit';
 
 /*
  * Users and sessions as Redis hashes: every value a string, a null field left out.
@@ -16,6 +16,22 @@ export const userFields = (user: UserRecord): string[] => [
   user.passwordHash,
   'createdAt',
   String(user.createdAt),
+  ...(user.emailVerifiedAt === null ? [] : ['emailVerifiedAt', String(user.emailVerifiedAt)]),
+  'mfa',
+  JSON.stringify(user.mfa),
+];
+
+export const recordFields = (r: StoredRecord): string[] => [
+  'kind',
+  r.kind,
+  'id',
+  r.id,
+  ...(r.userId === null ? [] : ['userId', r.userId]),
+  'data',
+  r.data,
+  'createdAt',
+  String(r.createdAt),
+  ...(r.expiresAt === null ? [] : ['expiresAt', String(r.expiresAt)]),
 ];
 
 export const sessionFields = (s: SessionRecord): string[] => [
@@ -57,7 +73,29 @@ export function toUser(hash: Record<string, string>): UserRecord | null {
     name: hash.name ?? null,
     passwordHash: required(hash, 'passwordHash'),
     createdAt: Number(required(hash, 'createdAt')),
+    emailVerifiedAt: optionalNumber(hash.emailVerifiedAt),
+    // Users written before the field existed have no second factor.
+    mfa: hash.mfa === undefined ? [] : (JSON.parse(hash.mfa) as string[]),
   };
+}
+
+export function toRecord(hash: Record<string, string>): StoredRecord | null {
+  if (hash.id === undefined) return null;
+  return {
+    kind: required(hash, 'kind'),
+    id: hash.id,
+    userId: hash.userId ?? null,
+    data: required(hash, 'data'),
+    createdAt: Number(required(hash, 'createdAt')),
+    expiresAt: optionalNumber(hash.expiresAt),
+  };
+}
+
+/** HGETALL-style flat [field, value, …] list as an object. */
+export function pairs(flat: readonly string[]): Record<string, string> {
+  const hash: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i] as string] = flat[i + 1] as string;
+  return hash;
 }
 
 export function toSession(hash: Record<string, string>): SessionRecord | null {

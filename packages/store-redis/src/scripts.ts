@@ -1,9 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /*
  * The store's Lua scripts, each on one key. Rotation (compare-and-set), touch and
  * single deletes are one script on one key: atomic on a single node and in a Cluster
- * alike.
+ * alike (a one-key script can never be a CROSSSLOT error), and the store uses no
+ * MULTI. Keep it that way: a script that needs two keys must take them from one hash
+ * tag (keys.ts).
  */
 
 type Reply = Promise<number>;
@@ -21,10 +23,22 @@ interface Scripts {
   latchkeyDeleteExpired(key: string, now: string): MaybeString;
   latchkeyIndexAdd(key: string, sessionId: string, expiresAt: string): Reply;
   latchkeyIndexRemove(key: string, ...sessionIds: string[]): Reply;
+  latchkeyUpdateUser(key: string, ...fields: string[]): Reply;
+  latchkeyCreateRecord(key: string, now: string, expireAt: string, ...fields: string[]): Reply;
+  latchkeyTakeRecord(key: string, now: string): Promise<string[]>;
+  latchkeyReplaceRecord(
+    key: string,
+    now: string,
+    expectedData: string,
+    data: string,
+    expireAt: string,
+  ): Reply;
+  latchkeyDeleteRecordOf(key: string, userId: string): Reply;
+  latchkeyDeleteExpiredRecord(key: string, now: string): MaybeString;
 }
 
 /** The store's connection with its scripts defined on it. */
-export type ScriptedRedis = Redis & Scripts;
+export type ScriptedRedis = RedisClient & Scripts;
 
 /** Drops entries whose absolute expiry has passed by the server's clock, then sets the TTL to the highest one left. */
 const PRUNE_INDEX = `
@@ -43,6 +57,14 @@ if tonumber(idle) < tonumber(absolute) then
   redis.call('pexpireat', KEYS[1], idle)
 else
   redis.call('pexpireat', KEYS[1], absolute)
+end`;
+
+/** Sets `live` to whether KEYS[1] holds a record unexpired at ARGV[1] (app time). */
+const RECORD_LIVE = `
+local live = false
+if redis.call('exists', KEYS[1]) == 1 then
+  local e = redis.call('hget', KEYS[1], 'expiresAt')
+  live = (not e) or tonumber(e) > tonumber(ARGV[1])
 end`;
 
 const SCRIPTS: Record<keyof Scripts, string> = {
@@ -98,6 +120,52 @@ if tonumber(v[2]) <= now or tonumber(v[3]) <= now then
   return v[1]
 end
 return false`,
+  // ARGV: field-value pairs to set; a value of '' deletes that field (a null).
+  latchkeyUpdateUser: `
+if redis.call('exists', KEYS[1]) == 0 then return 0 end
+for i = 1, #ARGV, 2 do
+  if ARGV[i + 1] == '' then
+    redis.call('hdel', KEYS[1], ARGV[i])
+  else
+    redis.call('hset', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+return 1`,
+  // Create unless a live record exists (an expired one is replaced); expireAt '' = none.
+  latchkeyCreateRecord: `
+${RECORD_LIVE}
+if live then return 0 end
+redis.call('del', KEYS[1])
+redis.call('hset', KEYS[1], unpack(ARGV, 3))
+if ARGV[2] ~= '' then redis.call('pexpireat', KEYS[1], ARGV[2]) end
+return 1`,
+  latchkeyTakeRecord: `
+${RECORD_LIVE}
+if not live then return {} end
+local fields = redis.call('hgetall', KEYS[1])
+redis.call('del', KEYS[1])
+return fields`,
+  latchkeyReplaceRecord: `
+${RECORD_LIVE}
+if not live or redis.call('hget', KEYS[1], 'data') ~= ARGV[2] then return 0 end
+redis.call('hset', KEYS[1], 'data', ARGV[3])
+if ARGV[4] == '' then
+  redis.call('hdel', KEYS[1], 'expiresAt')
+  redis.call('persist', KEYS[1])
+else
+  redis.call('hset', KEYS[1], 'expiresAt', ARGV[4])
+  redis.call('pexpireat', KEYS[1], ARGV[4])
+end
+return 1`,
+  latchkeyDeleteRecordOf: `
+if redis.call('hget', KEYS[1], 'userId') ~= ARGV[1] then return 0 end
+return redis.call('del', KEYS[1])`,
+  // Deletes the record if expired at ARGV[1]; returns its owner ('' for none).
+  latchkeyDeleteExpiredRecord: `
+local v = redis.call('hmget', KEYS[1], 'expiresAt', 'userId')
+if not v[1] or tonumber(v[1]) > tonumber(ARGV[1]) then return false end
+redis.call('del', KEYS[1])
+return v[2] or ''`,
   latchkeyIndexAdd: `
 redis.call('zadd', KEYS[1], ARGV[2], ARGV[1])
 ${PRUNE_INDEX}`,
@@ -107,7 +175,7 @@ ${PRUNE_INDEX}`,
 };
 
 /** Defines every script on `client` (one key each) and returns it, typed with them. */
-export function defineScripts(client: Redis): ScriptedRedis {
+export function defineScripts(client: RedisClient): ScriptedRedis {
   for (const [name, lua] of Object.entries(SCRIPTS)) {
     client.defineCommand(name, { lua, numberOfKeys: 1 });
   }

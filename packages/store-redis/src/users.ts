@@ -1,4 +1,4 @@
-import type { SessionStore, UserStore } from '@latchkey/core/store-kit';
+import type { RecordStore, SessionStore, UserStore } from '@latchkey/core/store-kit';
 import type { RedisKeys } from './keys.js';
 import { toUser, userFields } from './records.js';
 import type { ScriptedRedis } from './scripts.js';
@@ -12,7 +12,7 @@ import type { ScriptedRedis } from './scripts.js';
  *
  * deleteUser runs the other way round for the same reason: it frees the email (only
  * if it still names this user), deletes the user hash, then the sessions through
- * their index. Sign-in reads the user first, so once the hash is gone no new session
+ * their index, then the records. Sign-in reads the user first, so once the hash is gone no new session
  * starts; a fault part-way leaves a user without an email or sessions without a
  * user (both refused when used), and repeating the call finishes the job.
  */
@@ -20,6 +20,7 @@ export function createUserStore(
   redis: ScriptedRedis,
   keys: RedisKeys,
   sessions: Pick<SessionStore, 'deleteUserSessions'>,
+  records: Pick<RecordStore, 'deleteUserRecords'>,
 ): UserStore {
   return {
     async createUser(user) {
@@ -39,6 +40,17 @@ export function createUserStore(
     async getUserById(id) {
       return toUser(await redis.hgetall(keys.user(id)));
     },
+    async updateUser(userId, patch) {
+      const fields: string[] = [];
+      if (patch.emailVerifiedAt !== undefined) {
+        fields.push(
+          'emailVerifiedAt',
+          patch.emailVerifiedAt === null ? '' : String(patch.emailVerifiedAt),
+        );
+      }
+      if (patch.mfa !== undefined) fields.push('mfa', JSON.stringify(patch.mfa));
+      if (fields.length > 0) await redis.latchkeyUpdateUser(keys.user(userId), ...fields);
+    },
     async setPasswordHash(userId, passwordHash) {
       await redis.latchkeySetPassword(keys.user(userId), passwordHash);
     },
@@ -49,6 +61,7 @@ export function createUserStore(
         await redis.del(keys.user(id));
       }
       await sessions.deleteUserSessions(id);
+      await records.deleteUserRecords(id);
       return user !== null;
     },
   };

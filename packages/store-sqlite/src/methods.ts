@@ -4,9 +4,10 @@ import {
   fromRateLimiterFlexible,
   rateLimiterFlexibleOptions,
   type LatchkeyStore,
+  type UserRecord,
 } from '@latchkey/core/store-kit';
 import { RATE_LIMIT_TABLE } from './schema.js';
-import { prepareStatements } from './statements.js';
+import { prepareStatements, type UserRow } from './statements.js';
 
 /** better-sqlite3 is synchronous: run the call inside a promise so a fault rejects, never throws. */
 const call = <T>(fn: () => T): Promise<T> =>
@@ -14,15 +15,28 @@ const call = <T>(fn: () => T): Promise<T> =>
     resolve(fn());
   });
 
+const toUser = (row: UserRow | undefined): UserRecord | null =>
+  row ? { ...row, mfa: JSON.parse(row.mfa) as string[] } : null;
+
 /** The store's methods on an open, migrated connection, without the memory cache. */
 export function storeOn(db: Database): LatchkeyStore {
   const sql = prepareStatements(db);
   return {
     name: 'sqlite',
     users: {
-      createUser: (user) => call(() => sql.insertUser.run(user).changes === 1),
-      getUserByEmail: (email) => call(() => sql.userByEmail.get(email) ?? null),
-      getUserById: (id) => call(() => sql.userById.get(id) ?? null),
+      createUser: (user) =>
+        call(() => sql.insertUser.run({ ...user, mfa: JSON.stringify(user.mfa) }).changes === 1),
+      getUserByEmail: (email) => call(() => toUser(sql.userByEmail.get(email))),
+      getUserById: (id) => call(() => toUser(sql.userById.get(id))),
+      updateUser: (userId, patch) =>
+        call(() => {
+          db.transaction(() => {
+            if (patch.emailVerifiedAt !== undefined) {
+              sql.setEmailVerifiedAt.run(patch.emailVerifiedAt, userId);
+            }
+            if (patch.mfa !== undefined) sql.setMfa.run(JSON.stringify(patch.mfa), userId);
+          })();
+        }),
       setPasswordHash: (userId, passwordHash) =>
         call(() => {
           sql.setPasswordHash.run(passwordHash, userId);
@@ -50,6 +64,26 @@ export function storeOn(db: Database): LatchkeyStore {
           sql.deleteExpiredLimits.run(now);
           return sql.deleteExpiredSessions.run(now, now).changes;
         }),
+    },
+    records: {
+      createRecord: (record, now) =>
+        call(() => sql.insertRecord.run({ ...record, now }).changes === 1),
+      getRecord: (kind, id, now) => call(() => sql.recordById.get(kind, id, now) ?? null),
+      takeRecord: (kind, id, now) => call(() => sql.takeRecord.get(kind, id, now) ?? null),
+      replaceRecord: (kind, id, expectedData, next, now) =>
+        call(() => sql.replaceRecord.run({ kind, id, expectedData, ...next, now }).changes === 1),
+      deleteRecord: (kind, id) => call(() => sql.deleteRecord.run(kind, id).changes > 0),
+      listUserRecords: (kind, userId, now) =>
+        call(() => sql.listUserRecords.all(userId, kind, now)),
+      deleteUserRecords: (userId, kind) =>
+        call(
+          () =>
+            (kind === undefined
+              ? sql.deleteUserRecords.run(userId)
+              : sql.deleteUserRecordsOfKind.run(userId, kind)
+            ).changes,
+        ),
+      deleteExpiredRecords: (now) => call(() => sql.deleteExpiredRecords.run(now).changes),
     },
     rateLimits: {
       createLimiter: (limiter) =>

@@ -33,4 +33,19 @@ export const MIGRATIONS = [
      points INTEGER NOT NULL DEFAULT 0,
      expire INTEGER
    );`,
+  // 2: e-mail verification, the user's second factors, and feature records (factors,
+  // passkeys, one-time tokens, locks). Records go with their user (account deletion).
+  `ALTER TABLE latchkey_users ADD COLUMN email_verified_at INTEGER;
+   ALTER TABLE latchkey_users ADD COLUMN mfa TEXT NOT NULL DEFAULT '[]';
+   CREATE TABLE latchkey_records (
+     kind TEXT NOT NULL,
+     id TEXT NOT NULL,
+     user_id TEXT REFERENCES latchkey_users (id) ON DELETE CASCADE,
+     data TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER,
+     PRIMARY KEY (kind, id)
+   ) STRICT;
+   CREATE INDEX latchkey_records_user ON latchkey_records (user_id, kind, created_at);
+   CREATE INDEX latchkey_records_expiry ON latchkey_records (expires_at) WHERE expires_at IS NOT NULL;`,
 ];

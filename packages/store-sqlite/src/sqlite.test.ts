@@ -69,6 +69,8 @@ const user: UserRecord = {
   name: 'Ada',
   passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
   createdAt: 1_700_000_000_000,
+  emailVerifiedAt: null,
+  mfa: [],
 };
 
 const session: SessionRecord = {
@@ -213,7 +215,7 @@ describe('createSqliteStore', () => {
       second.db.prepare('SELECT name, version FROM latchkey_migrations ORDER BY name').all(),
     ).toEqual([
       { name: 'app', version: 2 },
-      { name: 'latchkey', version: 1 },
+      { name: 'latchkey', version: 2 },
     ]);
   });
 
@@ -261,6 +263,8 @@ describe('createSqliteStore', () => {
         name: user.name,
         password_hash: user.passwordHash,
         created_at: user.createdAt,
+        email_verified_at: null,
+        mfa: '[]',
       },
     ]);
   });

@@ -13,6 +13,8 @@ await store.users.createUser({
   name: null,
   passwordHash: '$argon2id$durable',
   createdAt: now,
+  emailVerifiedAt: null,
+  mfa: [],
 });
 await store.sessions.createSession({
   id: 'durable-session',

@@ -36,6 +36,10 @@ export interface PublicUser {
   email: string;
   name: string | null;
   createdAt: string;
+  /** Whether the user proved they receive mail at `email`. */
+  emailVerified: boolean;
+  /** The second factors the user has on, e.g. `["totp", "passkey"]`. */
+  mfa: string[];
 }
 
 export interface SessionInfo {

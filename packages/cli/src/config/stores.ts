@@ -150,6 +150,8 @@ export async function openLatchkeyStores(
               },
             },
             sessions: sessions.sessions,
+            // Second factors and passkeys are durable: they live with the users.
+            records: users.records,
             rateLimits: sessions.rateLimits,
             async ping() {
               await Promise.all(opened.map((s) => s.ping()));

@@ -63,6 +63,8 @@ describe('admin operations', () => {
       email: 'ada@example.com',
       name: 'Ada',
       createdAt: new Date(user.createdAt).toISOString(),
+      emailVerified: false,
+      mfa: [],
     });
     expect(listed.sessions.map((s) => s.id)).toEqual(sessions);
     expect(Object.keys(listed.sessions[0] ?? {}).sort()).toEqual([

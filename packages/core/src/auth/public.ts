@@ -10,6 +10,8 @@ export function toPublicUser(user: UserRecord): PublicUser {
     email: user.email,
     name: user.name,
     createdAt: iso(user.createdAt),
+    emailVerified: user.emailVerifiedAt !== null,
+    mfa: [...user.mfa],
   };
 }
 

@@ -36,6 +36,8 @@ export async function register(
     name: input.name,
     passwordHash: await ctx.passwords.hash(input.password, 'register'),
     createdAt: ctx.now(),
+    emailVerifiedAt: null,
+    mfa: [],
   };
   if (!(await ctx.store.users.createUser(user))) return { ok: false, error: fail('email_taken') };
   ctx.log({ event: 'register', userId: user.id, ip });

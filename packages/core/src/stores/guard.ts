@@ -60,6 +60,7 @@ export function guardStore(
     name: store.name,
     users: guard(store.users, 'users'),
     sessions: guard(store.sessions, 'sessions'),
+    records: guard(store.records, 'records'),
     rateLimits: {
       createLimiter: (options): Limiter =>
         guard(store.rateLimits.createLimiter(options), `limiter.${options.name}`),

@@ -1,6 +1,6 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { fromRateLimiterFlexible, rateLimiterFlexibleOptions } from './rate-limiter-flexible.js';
-import type { LatchkeyStore, Limiter, SessionRecord, UserRecord } from './types.js';
+import type { LatchkeyStore, Limiter, SessionRecord, StoredRecord, UserRecord } from './types.js';
 
 /**
  * A store that lives in one process's memory. For unit tests of logic and for
@@ -11,18 +11,24 @@ export function createMemoryStore(): LatchkeyStore {
   const users = new Map<string, UserRecord>();
   const userIdByEmail = new Map<string, string>();
   const sessions = new Map<string, SessionRecord>();
+  const records = new Map<string, StoredRecord>();
+  const recordKey = (kind: string, id: string) => `${kind}\u0000${id}`;
+  const live = (kind: string, id: string, now: number) => {
+    const record = records.get(recordKey(kind, id));
+    return record && (record.expiresAt === null || record.expiresAt > now) ? record : undefined;
+  };
   // One counter per name, like a real backend: a second limiter object with the same
   // name sees the same counts.
   const limiters = new Map<string, Limiter>();
   const copy = <T extends object>(value: T | undefined): T | null =>
-    value === undefined ? null : { ...value };
+    value === undefined ? null : structuredClone(value);
 
   return {
     name: 'memory',
     users: {
       createUser(user) {
         if (userIdByEmail.has(user.email) || users.has(user.id)) return Promise.resolve(false);
-        users.set(user.id, { ...user });
+        users.set(user.id, { ...user, mfa: [...user.mfa] });
         userIdByEmail.set(user.email, user.id);
         return Promise.resolve(true);
       },
@@ -33,6 +39,14 @@ export function createMemoryStore(): LatchkeyStore {
       getUserById(id) {
         return Promise.resolve(copy(users.get(id)));
       },
+      updateUser(userId, patch) {
+        const user = users.get(userId);
+        if (user) {
+          if (patch.emailVerifiedAt !== undefined) user.emailVerifiedAt = patch.emailVerifiedAt;
+          if (patch.mfa !== undefined) user.mfa = [...patch.mfa];
+        }
+        return Promise.resolve();
+      },
       setPasswordHash(userId, passwordHash) {
         const user = users.get(userId);
         if (user) user.passwordHash = passwordHash;
@@ -42,6 +56,7 @@ export function createMemoryStore(): LatchkeyStore {
         const user = users.get(id);
         if (!user) return Promise.resolve(false);
         for (const [sessionId, s] of sessions) if (s.userId === id) sessions.delete(sessionId);
+        for (const [key, r] of records) if (r.userId === id) records.delete(key);
         users.delete(id);
         userIdByEmail.delete(user.email);
         return Promise.resolve(true);
@@ -91,6 +106,60 @@ export function createMemoryStore(): LatchkeyStore {
         for (const [id, s] of sessions) {
           if (s.expiresAt <= now || s.idleExpiresAt <= now) {
             sessions.delete(id);
+            count++;
+          }
+        }
+        return Promise.resolve(count);
+      },
+    },
+    records: {
+      createRecord(record, now) {
+        if (live(record.kind, record.id, now)) return Promise.resolve(false);
+        records.set(recordKey(record.kind, record.id), { ...record });
+        return Promise.resolve(true);
+      },
+      getRecord(kind, id, now) {
+        return Promise.resolve(copy(live(kind, id, now)));
+      },
+      takeRecord(kind, id, now) {
+        const record = live(kind, id, now);
+        records.delete(recordKey(kind, id));
+        return Promise.resolve(copy(record));
+      },
+      replaceRecord(kind, id, expectedData, next, now) {
+        const record = live(kind, id, now);
+        if (!record || record.data !== expectedData) return Promise.resolve(false);
+        Object.assign(record, next);
+        return Promise.resolve(true);
+      },
+      deleteRecord(kind, id) {
+        return Promise.resolve(records.delete(recordKey(kind, id)));
+      },
+      listUserRecords(kind, userId, now) {
+        const list = [...records.values()]
+          .filter(
+            (r) =>
+              r.kind === kind && r.userId === userId && (r.expiresAt === null || r.expiresAt > now),
+          )
+          .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+          .map((r) => ({ ...r }));
+        return Promise.resolve(list);
+      },
+      deleteUserRecords(userId, kind) {
+        let count = 0;
+        for (const [key, r] of records) {
+          if (r.userId === userId && (kind === undefined || r.kind === kind)) {
+            records.delete(key);
+            count++;
+          }
+        }
+        return Promise.resolve(count);
+      },
+      deleteExpiredRecords(now) {
+        let count = 0;
+        for (const [key, r] of records) {
+          if (r.expiresAt !== null && r.expiresAt <= now) {
+            records.delete(key);
             count++;
           }
         }

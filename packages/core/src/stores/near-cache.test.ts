@@ -207,6 +207,8 @@ const user = (id: string): UserRecord => ({
   name: null,
   passwordHash: '$argon2id$old',
   createdAt: Date.now(),
+  emailVerifiedAt: null,
+  mfa: [],
 });
 
 describe('near-cache: reads racing invalidations', () => {

@@ -225,6 +225,8 @@ export function withNearCache(
         write({ kind: 'user', id: userId }, () =>
           store.users.setPasswordHash(userId, passwordHash),
         ),
+      updateUser: (userId, patch) =>
+        write({ kind: 'user', id: userId }, () => store.users.updateUser(userId, patch)),
       // A user message evicts the user and every cached session of theirs, everywhere.
       deleteUser: (id) => write({ kind: 'user', id }, () => store.users.deleteUser(id)),
     },
@@ -254,6 +256,7 @@ export function withNearCache(
         ),
       deleteExpiredSessions: (t) => store.sessions.deleteExpiredSessions(t),
     },
+    records: store.records,
     rateLimits: store.rateLimits,
     ping: () => store.ping(),
     async close() {

@@ -17,6 +17,19 @@ export interface UserRecord {
   /** PHC string (argon2id). */
   passwordHash: string;
   createdAt: number;
+  /** When the user proved they receive mail at `email`; null until then. */
+  emailVerifiedAt: number | null;
+  /**
+   * The second factors the user has on, e.g. `['totp', 'passkey']`: what the user is
+   * shown. Sign-in decides from the factor records themselves, never from this list.
+   */
+  mfa: string[];
+}
+
+/** The fields `updateUser` may change; a missing field is left as it is. */
+export interface UserPatch {
+  emailVerifiedAt?: number | null;
+  mfa?: string[];
 }
 
 export interface UserStore {
@@ -25,8 +38,10 @@ export interface UserStore {
   getUserByEmail(email: string): Promise<UserRecord | null>;
   getUserById(id: string): Promise<UserRecord | null>;
   setPasswordHash(userId: string, passwordHash: string): Promise<void>;
+  /** Changes the given fields of the user; no-op for an unknown id. */
+  updateUser(userId: string, patch: UserPatch): Promise<void>;
   /**
-   * Deletes the user, every session (refresh family) of theirs, and frees the email
+   * Deletes the user, every session (refresh family) and record of theirs, and frees the email
    * for a new account; returns whether a user was deleted. Idempotent: a call that
    * failed part-way may simply be repeated.
    */
@@ -117,11 +132,68 @@ export interface RateLimitStore {
   createLimiter(options: LimiterOptions): Limiter;
 }
 
+/**
+ * A small record a feature keeps (a second factor, a passkey, a one-time token, a
+ * lock): the store sees an opaque `data` string, so features grow without new tables.
+ */
+export interface StoredRecord {
+  /** The feature's namespace, e.g. `totp`, `passkey`, `reset-token`. */
+  kind: string;
+  /** Unique within `kind`. For a secret token, its hash, never the token. */
+  id: string;
+  /** The owner; `deleteByUser` (account deletion) removes every record of theirs. */
+  userId: string | null;
+  /** Opaque to the store (the features keep JSON here). */
+  data: string;
+  createdAt: number;
+  /** Absolute expiry; null keeps the record until it is deleted. */
+  expiresAt: number | null;
+}
+
+/**
+ * Feature records. A record whose `expiresAt` is at or before `now` is treated as
+ * absent by every method that takes `now` (a backend may also drop it natively).
+ */
+export interface RecordStore {
+  /**
+   * Inserts the record unless a live one with the same kind and id exists; returns
+   * whether it was inserted. Atomic: of two concurrent creates exactly one wins, so
+   * this is also a lock and a "seen once" marker. An expired record is replaced.
+   */
+  createRecord(record: StoredRecord, now: number): Promise<boolean>;
+  getRecord(kind: string, id: string, now: number): Promise<StoredRecord | null>;
+  /**
+   * Deletes and returns the record in one atomic step (single-use tokens): of two
+   * concurrent takes exactly one gets it. Null when absent or expired.
+   */
+  takeRecord(kind: string, id: string, now: number): Promise<StoredRecord | null>;
+  /**
+   * Compare-and-set: replaces `data` and `expiresAt` only if the live record's `data`
+   * still equals `expectedData`; returns whether it did.
+   */
+  replaceRecord(
+    kind: string,
+    id: string,
+    expectedData: string,
+    next: { data: string; expiresAt: number | null },
+    now: number,
+  ): Promise<boolean>;
+  /** Returns whether a record was deleted. */
+  deleteRecord(kind: string, id: string): Promise<boolean>;
+  /** The user's live records of `kind`, oldest first (then by id). */
+  listUserRecords(kind: string, userId: string, now: number): Promise<StoredRecord[]>;
+  /** Deletes the user's records of `kind`, or of every kind when omitted; returns how many. */
+  deleteUserRecords(userId: string, kind?: string): Promise<number>;
+  /** Removes records whose expiry is at or before `now`; returns how many. */
+  deleteExpiredRecords(now: number): Promise<number>;
+}
+
 /** Everything Latchkey keeps. */
 export interface LatchkeyStore {
   readonly name: string;
   readonly users: UserStore;
   readonly sessions: SessionStore;
+  readonly records: RecordStore;
   readonly rateLimits: RateLimitStore;
   /** Resolves when the backend answers; throws when it cannot be reached. */
   ping(): Promise<void>;

@@ -24,6 +24,8 @@ describe('refresh families', () => {
       name: null,
       passwordHash: 'x',
       createdAt: now,
+      emailVerifiedAt: null,
+      mfa: [],
     });
     const config = resolveConfig({
       store,

@@ -117,6 +117,7 @@ export function breakableStore(): { store: LatchkeyStore; breakIt: () => void } 
     name: 'breakable',
     users: wrap(inner.users),
     sessions: wrap(inner.sessions),
+    records: wrap(inner.records),
     rateLimits: { createLimiter: (options) => wrap(inner.rateLimits.createLimiter(options)) },
     ping: () => (broken ? Promise.reject(new Error('ECONNREFUSED')) : inner.ping()),
     close: () => inner.close(),

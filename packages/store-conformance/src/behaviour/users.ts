@@ -55,7 +55,28 @@ export function describeUsers(t: CurrentStore): void {
       expect(await t.store.users.getUserById(other.id)).toEqual(other);
     });
 
-    it('deletes a user with every session of theirs and frees the email; others stay', async () => {
+    it('updates e-mail verification and the second-factor list of that user only', async () => {
+      const user = await createdUser(t.store);
+      const other = await createdUser(t.store);
+
+      await t.store.users.updateUser(user.id, { emailVerifiedAt: 1_700_000_000_000 });
+      expect(await t.store.users.getUserById(user.id)).toEqual({
+        ...user,
+        emailVerifiedAt: 1_700_000_000_000,
+      });
+      await t.store.users.updateUser(user.id, { mfa: ['totp', 'passkey'] });
+      expect(await t.store.users.getUserByEmail(user.email)).toEqual({
+        ...user,
+        emailVerifiedAt: 1_700_000_000_000,
+        mfa: ['totp', 'passkey'],
+      });
+      await t.store.users.updateUser(user.id, { emailVerifiedAt: null, mfa: [] });
+      expect(await t.store.users.getUserById(user.id)).toEqual(user);
+      await t.store.users.updateUser(unique('user'), { mfa: ['totp'] });
+      expect(await t.store.users.getUserById(other.id)).toEqual(other);
+    });
+
+    it('deletes a user with every session and record of theirs and frees the email; others stay', async () => {
       const user = await createdUser(t.store);
       const other = await createdUser(t.store);
       const sessions = [
@@ -63,6 +84,18 @@ export function describeUsers(t: CurrentStore): void {
         await createdSession(t.store, user.id),
       ];
       const kept = await createdSession(t.store, other.id);
+      const now = Date.now();
+      const record = (userId: string, kind: string) => ({
+        kind,
+        id: unique('record'),
+        userId,
+        data: '{}',
+        createdAt: now,
+        expiresAt: null,
+      });
+      const records = [record(user.id, 'totp'), record(user.id, 'passkey')];
+      const keptRecord = record(other.id, 'totp');
+      for (const r of [...records, keptRecord]) await t.store.records.createRecord(r, now);
 
       expect(await t.store.users.deleteUser(user.id)).toBe(true);
 
@@ -73,6 +106,9 @@ export function describeUsers(t: CurrentStore): void {
       expect(await t.store.sessions.listUserSessions(user.id, Date.now())).toEqual([]);
       expect(await t.store.users.getUserById(other.id)).toEqual(other);
       expect(await t.store.sessions.getSession(kept.id)).toEqual(kept);
+      for (const r of records)
+        expect(await t.store.records.getRecord(r.kind, r.id, now)).toBeNull();
+      expect(await t.store.records.getRecord('totp', keptRecord.id, now)).toEqual(keptRecord);
       // The email is free for a new account.
       const again = newUser({ email: user.email });
       expect(await t.store.users.createUser(again)).toBe(true);
