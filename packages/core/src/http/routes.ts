@@ -1,5 +1,6 @@
 import { changePassword } from '../auth/change-password.js';
-import type { AuthContext, Result } from '../auth/context.js';
+import type { z } from 'zod';
+import type { AuthContext, Caller, Result } from '../auth/context.js';
 import { login } from '../auth/login.js';
 import { logout } from '../auth/logout.js';
 import { toPublicUser, toSessionInfo, toSessionListItem } from '../auth/public.js';
@@ -32,16 +33,41 @@ export interface RouteDeps {
   authenticateRequest: (request: RequestHead, connection?: ConnectionInfo) => Promise<RequestAuth>;
 }
 
-type Handler = (
+export type Handler = (
   request: AuthRequest,
   connection: ConnectionInfo | undefined,
   params: string[],
 ) => Promise<Reply>;
 
+/** One row of the router's table. */
+export interface Route {
+  method: string;
+  /** Matched against the path below the base path (e.g. `/login`); groups become params. */
+  pattern: RegExp;
+  handler: Handler;
+}
+
+/** What every route module gets: the dependencies and the shared request steps. */
+export interface RouteKit extends RouteDeps {
+  /** The client's address and agent, and the credential cookie it presented. */
+  caller(request: AuthRequest, connection: ConnectionInfo | undefined): Caller;
+  /** Throws `403 csrf_failed` for a cross-origin unsafe request. */
+  requireSameOrigin(request: AuthRequest, connection: ConnectionInfo | undefined): void;
+  /** The authenticated caller, or throws its 401 / 403 / 503. */
+  requireAuth(
+    request: AuthRequest,
+    connection: ConnectionInfo | undefined,
+  ): Promise<{ ok: true } & RequestAuth>;
+  /** API.md's answer to a sign-in: `{ user }` (token mode: and the access token), and the cookies. */
+  signedIn(status: number, user: UserRecord, signIn: SignIn): Reply;
+  /** The request's JSON body, parsed against `schema` (400 / 413 / 415 otherwise). */
+  body<T>(request: AuthRequest, schema: z.ZodType<T>): Promise<T>;
+}
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The success value, or the expected failure thrown for the router to answer. */
-function unwrap<T>(result: Result<T>): { ok: true } & T {
+export function unwrap<T>(result: Result<T>): { ok: true } & T {
   if (!result.ok) throw result.error;
   return result;
 }
@@ -51,7 +77,11 @@ function unwrap<T>(result: Result<T>): { ok: true } & T {
  * request, calls one operation (../auth/) and writes its result as HTTP; nothing
  * here touches the store.
  */
-export function createAuthRoutes(deps: RouteDeps) {
+export function createAuthRoutes(
+  deps: RouteDeps,
+  /** Feature route modules (second factor, recovery, …): each adds rows to the table. */
+  modules: readonly ((kit: RouteKit) => Route[])[] = [],
+) {
   const { config, ctx, reader, cookies, authenticateRequest } = deps;
   const logoutHeaders: Record<string, string> = {};
   if (config.clearSiteData) logoutHeaders['Clear-Site-Data'] = config.clearSiteData;
@@ -187,7 +217,17 @@ export function createAuthRoutes(deps: RouteDeps) {
       config.token ? reply(200, config.token.keys.jwks) : errorReply(fail('not_found')),
     );
 
-  const table: { method: string; pattern: RegExp; handler: Handler }[] = [
+  const kit: RouteKit = {
+    ...deps,
+    caller,
+    requireSameOrigin,
+    requireAuth,
+    signedIn,
+    body: async (request, schema) =>
+      parseBody(schema, await readJsonBody(request, config.bodyLimit)),
+  };
+
+  const table: Route[] = [
     { method: 'POST', pattern: /^\/register$/, handler: registerRoute },
     { method: 'POST', pattern: /^\/login$/, handler: loginRoute },
     { method: 'POST', pattern: /^\/logout$/, handler: logoutRoute },
@@ -198,6 +238,7 @@ export function createAuthRoutes(deps: RouteDeps) {
     { method: 'POST', pattern: /^\/password$/, handler: passwordRoute },
     { method: 'POST', pattern: /^\/refresh$/, handler: refreshRoute },
     { method: 'GET', pattern: /^\/jwks\.json$/, handler: jwksRoute },
+    ...modules.flatMap((module) => module(kit)),
   ];
 
   return async (request: AuthRequest, connection?: ConnectionInfo): Promise<Reply> => {
