@@ -14,6 +14,14 @@ const ERRORS: Record<ErrorCode, { status: number; message: string }> = {
     status: 401,
     message: 'This sign-in was ended because a refresh token was reused. Sign in again.',
   },
+  reauth_required: {
+    status: 401,
+    message: 'Confirm it is you to continue: enter your password, a code or use a passkey.',
+  },
+  invalid_token: {
+    status: 400,
+    message: 'This link or code is invalid, already used or expired.',
+  },
   csrf_failed: { status: 403, message: 'The request failed the cross-site request check.' },
   not_found: { status: 404, message: 'Not found.' },
   email_taken: { status: 409, message: 'An account with this email already exists.' },

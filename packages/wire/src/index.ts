@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'invalid_credentials'
   | 'session_expired'
   | 'token_reused'
+  | 'reauth_required'
+  | 'invalid_token'
   | 'csrf_failed'
   | 'not_found'
   | 'email_taken'

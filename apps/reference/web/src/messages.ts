@@ -25,6 +25,13 @@ const MESSAGES: Record<ErrorCode, Messages> = {
   token_reused: {
     general: 'For your safety this session was ended on every device. Please sign in again.',
   },
+  reauth_required: {
+    general:
+      'Confirm it is you first: enter your password, an authentication code or use a passkey.',
+  },
+  invalid_token: {
+    general: 'That link or code is invalid, already used or expired.',
+  },
   invalid_credentials: {
     general: 'Email or password is incorrect.',
     password: 'Your current password is incorrect.',
