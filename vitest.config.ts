@@ -33,9 +33,26 @@ export default defineConfig({
             // The runnable examples, over HTTP (their server.ts on SQLite, in a child process).
             'examples/**/*.test.ts',
           ],
-          exclude: [...configDefaults.exclude, 'packages/*/test/contract/**'],
+          exclude: [
+            ...configDefaults.exclude,
+            'packages/*/test/contract/**',
+            'packages/*/test/topologies/**',
+          ],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        ...source,
+        test: {
+          // Redis Cluster and Sentinel on private redis-server processes, primaries killed
+          // under traffic (`npm run test:cluster`, 1-2 minutes): one file at a time,
+          // so the failovers do not compete for CPU.
+          name: 'cluster',
+          include: ['packages/*/test/topologies/**/*.test.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
+          fileParallelism: false,
         },
       },
       {

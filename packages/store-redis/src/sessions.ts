@@ -1,4 +1,5 @@
 import type { SessionRecord, SessionStore } from '@latchkey/core/store-kit';
+import { primaries } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { sessionFields, toSession } from './records.js';
 import type { ScriptedRedis } from './scripts.js';
@@ -106,32 +107,35 @@ export function createSessionStore(redis: ScriptedRedis, keys: RedisKeys): Sessi
     },
     async deleteExpiredSessions(now) {
       // Redis expires sessions by itself; this sweep is for a `now` ahead of Redis'
-      // clock. It walks the whole key prefix, so run it rarely or not at all.
+      // clock. It walks the whole key prefix (on every primary of a Cluster: SCAN sees
+      // one node's keys), so run it rarely or not at all.
       let count = 0;
-      let cursor = '0';
-      do {
-        const [next, found] = await redis.scan(
-          cursor,
-          'MATCH',
-          `${sessionKeyStart}*`,
-          'COUNT',
-          SCAN_COUNT,
-        );
-        cursor = next;
-        const owners = await Promise.all(
-          found.map((key) => redis.latchkeyDeleteExpired(key, String(now))),
-        );
-        const byUser = new Map<string, string[]>();
-        owners.forEach((owner, i) => {
-          const key = found[i];
-          if (owner === null || key === undefined) return;
-          const ids = byUser.get(owner) ?? [];
-          ids.push(key.slice(sessionKeyStart.length));
-          byUser.set(owner, ids);
-          count++;
-        });
-        for (const [userId, ids] of byUser) await removeFromIndex(userId, ids);
-      } while (cursor !== '0');
+      for (const node of primaries(redis)) {
+        let cursor = '0';
+        do {
+          const [next, found] = await node.scan(
+            cursor,
+            'MATCH',
+            `${sessionKeyStart}*`,
+            'COUNT',
+            SCAN_COUNT,
+          );
+          cursor = next;
+          const owners = await Promise.all(
+            found.map((key) => redis.latchkeyDeleteExpired(key, String(now))),
+          );
+          const byUser = new Map<string, string[]>();
+          owners.forEach((owner, i) => {
+            const key = found[i];
+            if (owner === null || key === undefined) return;
+            const ids = byUser.get(owner) ?? [];
+            ids.push(key.slice(sessionKeyStart.length));
+            byUser.set(owner, ids);
+            count++;
+          });
+          for (const [userId, ids] of byUser) await removeFromIndex(userId, ids);
+        } while (cursor !== '0');
+      }
       return count;
     },
   };

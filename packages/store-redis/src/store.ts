@@ -1,5 +1,10 @@
 import type { LatchkeyStore } from '@latchkey/core/store-kit';
-import { connectRedis, primaries, type RedisClient, type RedisStoreOptions } from './connection.js';
+import {
+  connectRedis,
+  pingEveryPrimary,
+  type RedisClient,
+  type RedisStoreOptions,
+} from './connection.js';
 import { createFeatureRecordStore } from './feature-records.js';
 import { checkedKeyPrefix, redisKeys } from './keys.js';
 import { createRateLimitStore } from './limiter.js';
@@ -54,9 +59,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
     rateLimits: createRateLimitStore(client, prefix),
     async ping() {
       // Every primary: a Cluster that lost one serves only part of its keys.
-      const nodes = primaries(client);
-      if (nodes.length === 0) throw new Error('no Redis primary is known');
-      await Promise.all(nodes.map((node) => node.ping()));
+      await pingEveryPrimary(client);
     },
     close() {
       // QUIT, then disconnect either way: disconnect also ends what QUIT leaves open

@@ -1,35 +1,57 @@
-import { Redis } from 'ioredis';
-import { createRedisStore, type RedisStore, type RedisStoreOptions } from '../src/index.js';
+import { Cluster } from 'ioredis';
+import {
+  createRedisStore,
+  type RedisClient,
+  type RedisStore,
+  type RedisTopology,
+} from '../src/index.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A prefix no other test (or earlier run) uses, so tests share the server safely. */
 export const testPrefix = (): string => `latchkey-test:${crypto.randomUUID()}:`;
 
-/** Every key under `prefix`, found with SCAN (never KEYS on a shared server). */
-export async function keysUnder(client: Redis, prefix: string): Promise<string[]> {
+/**
+ * Every key under `prefix`, found with SCAN (never KEYS on a shared server); in a
+ * Cluster on every primary, since SCAN sees one node's keys.
+ */
+export async function keysUnder(client: RedisClient, prefix: string): Promise<string[]> {
   const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', '1000');
-    cursor = next;
-    found.push(...keys);
-  } while (cursor !== '0');
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', '1000');
+      cursor = next;
+      found.push(...keys);
+    } while (cursor !== '0');
+  }
   return found;
 }
 
-/** Deletes everything under `prefix` with SCAN + DEL. */
-export async function deleteUnder(client: Redis, prefix: string): Promise<void> {
+/** Deletes everything under `prefix` with SCAN + DEL (one key per DEL: Cluster slots differ). */
+export async function deleteUnder(client: RedisClient, prefix: string): Promise<void> {
   const keys = await keysUnder(client, prefix);
-  if (keys.length > 0) await client.del(...keys);
+  await Promise.all(keys.map((key) => client.del(key)));
 }
 
-/** A store on the shared Redis under a fresh prefix, and a cleanup that removes its keys. */
+/** Store options other than where Redis is. */
+export interface TestStoreOptions {
+  commandTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  onError?: (error: Error) => void;
+}
+
+/**
+ * A store on `topology` (the shared Redis by default) under a fresh prefix, and a
+ * cleanup that removes its keys.
+ */
 export async function sharedStore(
-  options: Partial<RedisStoreOptions> = {},
+  options: TestStoreOptions = {},
+  topology: RedisTopology = { url: REDIS_URL },
 ): Promise<{ store: RedisStore; prefix: string; cleanup: () => Promise<void> }> {
   const prefix = testPrefix();
-  const store = await createRedisStore({ url: REDIS_URL, keyPrefix: prefix, ...options });
+  const store = await createRedisStore({ ...topology, keyPrefix: prefix, ...options });
   return {
     store,
     prefix,
