@@ -336,7 +336,7 @@ async function openApp(page: Page, app: App): Promise<'signed in' | 'signed out'
   await page.goto(app.url);
   const signOut = page.getByRole('button', { name: 'Sign out' });
   await signOut
-    .or(page.getByRole('button', { name: 'Sign in' }))
+    .or(page.getByRole('button', { name: 'Sign in', exact: true }))
     .first()
     .waitFor();
   return (await signOut.count()) > 0 ? 'signed in' : 'signed out';

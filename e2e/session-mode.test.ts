@@ -32,7 +32,7 @@ async function signIn(page: Page, email: string, password = GOOD_PASSWORD): Prom
   await page.goto(app.url);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
@@ -61,7 +61,7 @@ describe('session mode in a real browser', () => {
     await withContext(async (_context, page) => {
       const email = await createAccount(page);
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.getByRole('button', { name: 'Sign in' }).waitFor();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
       await signIn(page, email);
       await page.getByLabel('New note').fill('Buy milk');
       await page.getByRole('button', { name: 'Add note' }).click();
@@ -111,7 +111,7 @@ describe('session mode in a real browser', () => {
       await createAccount(page);
       await page.reload();
       await page.getByRole('button', { name: 'Sign out' }).waitFor();
-      expect(await page.getByRole('button', { name: 'Sign in' }).count()).toBe(0);
+      expect(await page.getByRole('button', { name: 'Sign in', exact: true }).count()).toBe(0);
     });
   });
 
@@ -120,7 +120,7 @@ describe('session mode in a real browser', () => {
       await createAccount(page);
       const cookie = (await sessionCookie(context))?.value ?? '';
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.getByRole('button', { name: 'Sign in' }).waitFor();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
       expect(await sessionCookie(context)).toBeUndefined();
       const replay = await fetch(`${app.url}/auth/session`, {
         headers: { cookie: `${COOKIE}=${cookie}` },
@@ -159,7 +159,7 @@ describe('account management through the page', () => {
           .poll(() => page.getByRole('button', { name: 'Revoke', exact: true }).count())
           .toBe(1);
         await laptop.reload();
-        await laptop.getByRole('button', { name: 'Sign in' }).waitFor();
+        await laptop.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
         await page.reload();
         await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
       });
@@ -275,16 +275,22 @@ describe('cross-site attacks in a real browser', () => {
       await page.waitForLoadState('networkidle');
       // The control frame proves the check can see a framed button at all.
       expect(
-        await page.frameLocator('#control').getByRole('button', { name: 'Sign in' }).count(),
+        await page
+          .frameLocator('#control')
+          .getByRole('button', { name: 'Sign in', exact: true })
+          .count(),
       ).toBe(1);
       const appFrame = page
         .frames()
         .find((f) => f.name() === '' && f !== page.mainFrame() && !f.url().includes('control'));
       const url = appFrame?.url() ?? '';
       expect(url.startsWith(app.url)).toBe(false);
-      expect(await page.frameLocator('#app').getByRole('button', { name: 'Sign in' }).count()).toBe(
-        0,
-      );
+      expect(
+        await page
+          .frameLocator('#app')
+          .getByRole('button', { name: 'Sign in', exact: true })
+          .count(),
+      ).toBe(0);
     });
   });
 });

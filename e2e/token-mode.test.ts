@@ -265,9 +265,9 @@ describe('token mode in a real browser', () => {
       const watchTwo = watch(two);
       const cookie = (await refreshCookie(context))?.value ?? '';
       await one.getByRole('button', { name: 'Sign out' }).click();
-      await one.getByRole('button', { name: 'Sign in' }).waitFor();
+      await one.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
       // No reload: the other tab hears it and drops its token at once.
-      await two.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 5_000 });
+      await two.getByRole('button', { name: 'Sign in', exact: true }).waitFor({ timeout: 5_000 });
       const since = Date.now();
       await sleep(TTL_SECONDS * 1000);
       await watchTwo.settled();
@@ -279,7 +279,7 @@ describe('token mode in a real browser', () => {
       });
       expect(replay.status).toBe(401);
       await two.reload();
-      await two.getByRole('button', { name: 'Sign in' }).waitFor();
+      await two.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
     });
   });
 
@@ -345,7 +345,7 @@ describe('account management through the page, in token mode', () => {
         await laptop.goto(app.url);
         await laptop.getByLabel('Email').fill(email);
         await laptop.getByLabel('Password', { exact: true }).fill(GOOD_PASSWORD);
-        await laptop.getByRole('button', { name: 'Sign in' }).click();
+        await laptop.getByRole('button', { name: 'Sign in', exact: true }).click();
         await laptop.getByRole('button', { name: 'Sign out' }).waitFor();
         await page.getByRole('link', { name: 'Sessions' }).click();
         await expect
@@ -357,7 +357,9 @@ describe('account management through the page, in token mode', () => {
           .poll(() => page.getByRole('button', { name: 'Revoke', exact: true }).count())
           .toBe(1);
         // The laptop's access token runs out within seconds and its refresh is refused.
-        await laptop.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 10_000 });
+        await laptop
+          .getByRole('button', { name: 'Sign in', exact: true })
+          .waitFor({ timeout: 10_000 });
         await addNote(page, 'this device carries on');
       });
     } finally {
@@ -375,7 +377,7 @@ describe('account management through the page, in token mode', () => {
         await other.goto(app.url);
         await other.getByLabel('Email').fill(email);
         await other.getByLabel('Password', { exact: true }).fill(GOOD_PASSWORD);
-        await other.getByRole('button', { name: 'Sign in' }).click();
+        await other.getByRole('button', { name: 'Sign in', exact: true }).click();
         await other.getByRole('button', { name: 'Sign out' }).waitFor();
         await page.getByRole('link', { name: 'Account' }).click();
         await page.getByLabel('Current password').fill(GOOD_PASSWORD);
@@ -385,7 +387,9 @@ describe('account management through the page, in token mode', () => {
           .getByRole('status')
           .filter({ hasText: /password/i })
           .waitFor();
-        await other.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 10_000 });
+        await other
+          .getByRole('button', { name: 'Sign in', exact: true })
+          .waitFor({ timeout: 10_000 });
         await sleep(TTL_SECONDS * 1000); // past the old family's last access token
         await addNote(page, 'after the change, tab one');
         await addNote(tab, 'after the change, tab two');
@@ -564,11 +568,11 @@ describe('session mode: the tabs talk too', () => {
       const email = await createAccount(one, sessionApp.url);
       const two = await openTab(context, sessionApp.url);
       await one.getByRole('button', { name: 'Sign out' }).click();
-      await two.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 5_000 });
+      await two.getByRole('button', { name: 'Sign in', exact: true }).waitFor({ timeout: 5_000 });
       // Signing in again in one tab brings the other back, still without a reload.
       await one.getByLabel('Email').fill(email);
       await one.getByLabel('Password', { exact: true }).fill(GOOD_PASSWORD);
-      await one.getByRole('button', { name: 'Sign in' }).click();
+      await one.getByRole('button', { name: 'Sign in', exact: true }).click();
       await one.getByRole('button', { name: 'Sign out' }).waitFor();
       await two.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 5_000 });
       await addNote(two, 'back in tab two');

@@ -13,6 +13,7 @@ import {
   type LatchkeyOptions,
 } from '@latchkey/core';
 import { failClosed } from '@latchkey/core/store-kit';
+import { LATCHKEY_ROUTES, routeMatcher, type LatchkeyMetrics } from '@latchkey/cli/metrics';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { NotesStore } from './notes.js';
@@ -21,11 +22,33 @@ const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 
 const noteBody = z.object({ text: z.string().min(1).max(10_000) });
 
+/** Where the server is in its life: `/readyz` answers 503 unless `ready`. */
+export type Readiness = 'starting' | 'ready' | 'draining';
+
+/** The app's own routes, as request metrics label them (with Latchkey's `/auth` ones). */
+const APP_ROUTES = [
+  '/healthz',
+  '/readyz',
+  '/config.json',
+  '/api/notes',
+  '/api/notes/:id',
+  '/',
+  '/index.html',
+  '/reset',
+  '/verify',
+  '/sw.js',
+  '/assets/*',
+];
+
 export interface ReferenceAppOptions {
   latchkey: LatchkeyOptions;
   notes: NotesStore;
   /** Folder of the built SPA. @default apps/reference/dist */
   staticDir?: string;
+  /** The server's state, for `GET /readyz`. @default () => 'ready' */
+  readiness?: () => Readiness;
+  /** Request counts and latency by route template and status. @default none */
+  metrics?: LatchkeyMetrics;
 }
 
 /**
@@ -36,12 +59,35 @@ export function createReferenceApp(options: ReferenceAppOptions): {
   app: Hono<{ Variables: LatchkeyVariables }>;
   latchkey: Latchkey;
 } {
-  const latchkey = createLatchkey(options.latchkey);
-  const { securityHeaders, routes, requireAuth } = latchkeyHono(latchkey);
   // The notes live in a backend too: a fault there is a 503, like the session store's.
   const notes = failClosed(options.notes, 'notes', options.latchkey.logger);
+  // A deleted account takes its notes along (Latchkey calls this before the user goes).
+  const { onAccountDeleted } = options.latchkey;
+  const latchkey = createLatchkey({
+    ...options.latchkey,
+    async onAccountDeleted(userId) {
+      await onAccountDeleted?.(userId);
+      await notes.deleteAll(userId);
+    },
+  });
+  const { securityHeaders, routes, requireAuth } = latchkeyHono(latchkey);
   const app = new Hono<{ Variables: LatchkeyVariables }>();
 
+  if (options.metrics) {
+    const metrics = options.metrics;
+    const routeOf = routeMatcher([...LATCHKEY_ROUTES, ...APP_ROUTES]);
+    app.use('*', async (c, next) => {
+      const started = performance.now();
+      metrics.inFlight(1);
+      try {
+        await next();
+      } finally {
+        metrics.inFlight(-1);
+        const seconds = (performance.now() - started) / 1000;
+        metrics.observeRequest(c.req.method, routeOf(c.req.path), c.res.status, seconds);
+      }
+    });
+  }
   app.use('*', securityHeaders);
   app.onError((error) =>
     latchkey.errorResponse(
@@ -54,16 +100,35 @@ export function createReferenceApp(options: ReferenceAppOptions): {
   app.all('/auth/*', routes);
 
   // Public and non-sensitive: tells the SPA which mode the server runs in.
-  app.get('/config.json', () => latchkey.json({ mode: latchkey.config.mode }));
+  // Public and non-sensitive: with an OpenID provider configured, the name on its button.
+  const { oidc } = latchkey.config;
+  app.get('/config.json', () =>
+    latchkey.json({ mode: latchkey.config.mode, ...(oidc ? { oidc: { name: oidc.name } } : {}) }),
+  );
 
-  app.get('/healthz', async (c) => {
+  // Liveness: the process is up and the store answers.
+  const health = async () => {
     try {
       await latchkey.ping();
-      return c.json({ status: 'ok' });
+      return latchkey.json({ status: 'ok' });
     } catch {
       return latchkey.errorResponse(fail('store_unavailable'));
     }
+  };
+  app.get('/healthz', health);
+  // Readiness: like /healthz, but 503 while starting and while draining for shutdown, so a
+  // load balancer sends nothing new while the requests in flight finish.
+  const readiness = options.readiness ?? (() => 'ready' as const);
+  app.get('/readyz', async () => {
+    const state = readiness();
+    return state === 'ready' ? health() : latchkey.json({ status: state }, { status: 503 });
   });
+
+  // Backend for frontend: the upstream API with the provider's token (LATCHKEY_UPSTREAM_URL).
+  const { bff } = latchkey;
+  if (bff && oidc?.upstream) {
+    app.all(`${oidc.upstream.path}/*`, (c) => bff.relay(c.req.raw));
+  }
 
   app.use('/api/*', requireAuth);
   app.get('/api/notes', async (c) => {
@@ -97,6 +162,17 @@ export function createReferenceApp(options: ReferenceAppOptions): {
 
   const staticDir = options.staticDir ?? DIST;
   if (existsSync(join(staticDir, 'index.html'))) {
+    // The service worker is checked against the server on every update check (no-cache), so a
+    // new deploy's worker, with its new shell list, is found at the next online load.
+    app.use('/sw.js', async (c, next) => {
+      await next();
+      c.header('Cache-Control', 'no-cache');
+    });
+    // The pages recovery links open (`/reset#token=…`, `/verify#token=…`) are the SPA: the
+    // token is in the fragment, so a scanner's GET or HEAD of the link spends nothing.
+    for (const page of ['/reset', '/verify']) {
+      app.get(page, serveStatic({ root: staticDir, path: 'index.html' }));
+    }
     app.use('/*', serveStatic({ root: staticDir }));
   }
   return { app, latchkey };

@@ -30,12 +30,37 @@ console.log(
   `latchkey: reference app (${settings.mode} mode; ${server.description}) on ${server.url}`,
 );
 
+if (server.metricsPort !== null) {
+  console.log(`latchkey: metrics on http://127.0.0.1:${server.metricsPort}/metrics`);
+}
+
+// Graceful stop (API.md *Operations*): /readyz turns 503, the listener stops accepting,
+// what is in flight is answered (up to LATCHKEY_SHUTDOWN_TIMEOUT), the stores close, exit 0.
+// A second signal while draining stops at once.
+let stopping = false;
 const shutdown = (signal: string) => {
-  console.log(`latchkey: ${signal}, shutting down`);
+  if (stopping) {
+    console.log(`latchkey: ${signal} again, stopping now`);
+    process.exit(1);
+  }
+  stopping = true;
+  console.log(
+    `latchkey: ${signal}, draining ${server.inFlight()} requests in flight (up to ${settings.shutdownTimeoutMs} ms)`,
+  );
   server.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
+    (report) => {
+      console.log(
+        `latchkey: drained in ${report.ms} ms: ${report.inFlight} requests in flight and ${report.connections} connections at the signal, ${report.acceptedAfterSignal} connections taken in after it (listen backlog), ${report.answered} answered while draining, ${report.cut} cut at the timeout; stores closed`,
+      );
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error(
+        `latchkey: shutdown failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      process.exit(1);
+    },
   );
 };
-process.once('SIGINT', () => shutdown('SIGINT'));
-process.once('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -49,5 +49,9 @@ export async function createPostgresNotes(pool: PostgresPool, schema: string): P
       ]);
       return (rowCount ?? 0) > 0;
     },
+    async deleteAll(userId) {
+      const { rowCount } = await pool.query(`DELETE FROM ${table} WHERE user_id = $1`, [userId]);
+      return rowCount ?? 0;
+    },
   };
 }

@@ -14,6 +14,8 @@ export interface NotesStore {
   create(note: Note): Promise<void>;
   /** Deletes the user's note; false when no such note belongs to that user. */
   delete(userId: string, id: string): Promise<boolean>;
+  /** Deletes every note of the user (their account is being deleted); returns how many. */
+  deleteAll(userId: string): Promise<number>;
 }
 
 /** Notes in the same SQLite file as the sessions, through the same migration mechanism. */
@@ -37,6 +39,7 @@ export function createSqliteNotes(db: Database): NotesStore {
     'INSERT INTO notes (id, user_id, text, created_at) VALUES (?, ?, ?, ?)',
   );
   const deleteStmt = db.prepare('DELETE FROM notes WHERE id = ? AND user_id = ?');
+  const deleteAllStmt = db.prepare('DELETE FROM notes WHERE user_id = ?');
   return {
     list: (userId) =>
       Promise.resolve(
@@ -49,5 +52,6 @@ export function createSqliteNotes(db: Database): NotesStore {
       return Promise.resolve();
     },
     delete: (userId, id) => Promise.resolve(deleteStmt.run(id, userId).changes > 0),
+    deleteAll: (userId) => Promise.resolve(deleteAllStmt.run(userId).changes),
   };
 }

@@ -27,7 +27,14 @@ describe('POST /auth/register', () => {
       json: { email: `  ${email.toUpperCase()} `, password: GOOD_PASSWORD, name: 'Ada Lovelace' },
     });
     expect(reply.status).toBe(201);
-    expect(Object.keys(reply.json.user).sort()).toEqual(['createdAt', 'email', 'emailVerified', 'id', 'mfa', 'name']);
+    expect(Object.keys(reply.json.user).sort()).toEqual([
+      'createdAt',
+      'email',
+      'emailVerified',
+      'id',
+      'mfa',
+      'name',
+    ]);
     expect(reply.json.user).toMatchObject({ email, name: 'Ada Lovelace' });
     expect(new Date(reply.json.user.createdAt).toISOString()).toBe(reply.json.user.createdAt);
     // The session, and the device cookie that marks this browser as the account's.

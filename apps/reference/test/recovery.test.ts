@@ -356,10 +356,9 @@ describe('recovery without an SMTP server (development)', () => {
 
 describe('recovery in token mode', () => {
   it('a reset ends the refresh family and the access token dies with it', async () => {
-    await using sink = Object.assign(await startMailSink(), {
-      [Symbol.asyncDispose]() {
-        return this.close();
-      },
+    const started = await startMailSink();
+    await using sink = Object.assign(started, {
+      [Symbol.asyncDispose]: () => started.close(),
     });
     await using app = await startTestServer({
       LATCHKEY_MODE: 'token',

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defineConfig } from 'vite';
+import { serviceWorker } from './sw-plugin.js';
 
 // The reference SPA. The server serves the build from apps/reference/dist under a strict
 // CSP (script-src 'self'; style-src 'self'), so the output must contain no inline script
@@ -8,6 +9,8 @@ import { defaultClientConditions, defineConfig } from 'vite';
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
+  // dist/sw.js: the service worker, with the list of shell files and a version for this build.
+  plugins: [serviceWorker()],
   // The workspace packages (@latchkey/client, @latchkey/core/strength) from their TypeScript
   // source, so the SPA builds without building the packages first.
   resolve: { conditions: ['@latchkey/source', ...defaultClientConditions] },

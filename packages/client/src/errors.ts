@@ -4,8 +4,11 @@
  */
 import type { ErrorCode as WireErrorCode } from '@latchkey/wire';
 
-/** Every code a `LatchkeyError` can carry: the server's codes plus `network_error`. */
-export type ErrorCode = WireErrorCode | 'network_error';
+/**
+ * Every code a `LatchkeyError` can carry: the server's codes plus `network_error`, and
+ * `mfa_required` (`login()` when the account has a second factor: finish with `loginMfa()`).
+ */
+export type ErrorCode = WireErrorCode | 'network_error' | 'mfa_required';
 
 /** Any failed call: `code` is stable (switch on it), `message` is for people. */
 export class LatchkeyError extends Error {

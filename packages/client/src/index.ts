@@ -26,6 +26,7 @@ export type {
   SessionListResponse,
   SessionResponse,
   TokenResponse,
+  TotpEnrolment,
 } from '@latchkey/wire';
 export { CSRF_HEADER } from '@latchkey/wire';
 export { LatchkeyError, type ErrorCode } from './errors.js';
@@ -48,6 +49,7 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     credential: () => strategy.credential,
     ended: () => signedOut(),
+    reauth: options.onReauthRequired,
   });
   const tabs = createTabs(options.channelName ?? 'latchkey', mode === 'token');
   const parts: Parts = {
@@ -91,11 +93,19 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     return body;
   }
 
+  const anonymous = async (path: string, body: unknown) => {
+    await transport.call('POST', path, body, { auth: false });
+  };
+
   const signIn = async (path: string, body: unknown) => {
     const user = await strategy.signIn(path, body);
+    // `{ mfaRequired }`: the password was right, the second factor is still to come.
+    if (!user) throw new LatchkeyError('mfa_required', 200, 'Enter your authentication code.');
     who.set(user, true);
     return user;
   };
+  const json = async <T>(method: string, path: string) =>
+    (await (await transport.call(method, path)).json()) as T;
 
   return {
     mode,
@@ -105,6 +115,25 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
       })),
     register: (input) => signIn('/register', input),
     login: (input) => signIn('/login', input),
+    loginMfa: (proof) => signIn('/login/mfa', proof),
+    async reauth(proof) {
+      await transport.call('POST', '/reauth', proof);
+    },
+    enrolTotp: () => json('POST', '/mfa/totp'),
+    confirmTotp: async (code) =>
+      (
+        (await (await transport.call('POST', '/mfa/totp/confirm', { code })).json()) as {
+          recoveryCodes: string[];
+        }
+      ).recoveryCodes,
+    async disableTotp() {
+      await transport.call('DELETE', '/mfa/totp');
+    },
+    async deleteAccount() {
+      await transport.call('DELETE', '/account');
+      signedOut(true);
+    },
+    signInWith: signIn,
     async logout() {
       await strategy.logout();
       signedOut(true);
@@ -121,6 +150,13 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
       await transport.call('DELETE', '/sessions');
     },
     changePassword: (input) => strategy.changePassword(input),
+    // A link may be opened signed out, or as someone else: no credential goes with these.
+    forgotPassword: (email) => anonymous('/password/forgot', { email }),
+    resetPassword: (input) => anonymous('/password/reset', input),
+    async sendVerification() {
+      await transport.call('POST', '/email/verify/send');
+    },
+    verifyEmail: (token) => anonymous('/email/verify', { token }),
     fetch: (input, init = {}) => transport.send(input, init),
     onChange: who.onChange,
     getUser: () => who.user,

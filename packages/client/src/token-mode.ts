@@ -6,6 +6,7 @@
  */
 import type { TokenResponse, UserResponse } from '@latchkey/wire';
 import type { Mode, Parts } from './mode.js';
+import { errorCode, sessionOver } from './errors.js';
 import { createTokenKeeper } from './token.js';
 
 export function tokenMode({ transport, tabs, who, now, ended }: Parts): Mode {
@@ -23,7 +24,9 @@ export function tokenMode({ transport, tabs, who, now, ended }: Parts): Mode {
       value: (locked) => keeper.bearer(locked),
       put: (headers, token) => headers.set('Authorization', `Bearer ${token}`),
       async check(response, sent, locked) {
-        if (!sent || response.status !== 401) return 'answer';
+        // Only a stale token is renewed: a 401 about the request itself (a wrong password,
+        // `reauth_required`) is answered as it is, never sent twice.
+        if (!sent || !sessionOver(response.status, await errorCode(response))) return 'answer';
         let fresh: string | undefined;
         try {
           // Another tab (or call) may have renewed it meanwhile; otherwise refresh, once.

@@ -43,6 +43,8 @@ export interface TransportOptions {
   credential: () => Credential;
   /** An answer said the session is over (`401 unauthenticated`, `session_expired`, …). */
   ended: () => void;
+  /** The app's `onReauthRequired`: asked on `401 reauth_required`; `true` retries once. */
+  reauth?: (() => Promise<boolean>) | undefined;
 }
 
 export interface Transport {
@@ -146,15 +148,26 @@ export function createTransport(options: TransportOptions): Transport {
     return response;
   };
 
-  const call = async (method: string, path: string, body?: unknown, via?: Via) => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    via?: Via,
+    again = true,
+  ): Promise<Response> => {
     const init: RequestInit = { method };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
       init.headers = { 'Content-Type': 'application/json' };
     }
     const response = await send(basePath + path, init, via);
-    if (!response.ok) throw await LatchkeyError.fromResponse(response);
-    return response;
+    if (response.ok) return response;
+    const error = await LatchkeyError.fromResponse(response);
+    // A sensitive action wants a fresh proof: the app asks the person, then it is sent once more.
+    if (again && error.code === 'reauth_required' && (await options.reauth?.())) {
+      return call(method, path, body, via, false);
+    }
+    throw error;
   };
 
   return { raw, send, call, route: (path) => baseUrl + basePath + path };

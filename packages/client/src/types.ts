@@ -1,5 +1,10 @@
 /** The public shape of the client: its options and its methods. */
-import type { PublicUser, SessionListResponse, SessionResponse } from '@latchkey/wire';
+import type {
+  PublicUser,
+  SessionListResponse,
+  SessionResponse,
+  TotpEnrolment,
+} from '@latchkey/wire';
 
 /** `session`: HttpOnly session cookie + CSRF header. `token`: in-memory bearer + refresh cookie. */
 export type AuthMode = 'session' | 'token';
@@ -31,6 +36,13 @@ export interface AuthClientOptions {
    * `false` keeps this client to itself. @default 'latchkey'
    */
   channelName?: string | false;
+  /**
+   * Called when an auth route answers `401 reauth_required` (a sensitive action needs a fresh
+   * proof of identity): ask the person (e.g. a dialog that calls `reauth()`) and resolve
+   * `true` to send the request once more, `false` to let it fail with that error.
+   * @default none: the error is thrown
+   */
+  onReauthRequired?: () => Promise<boolean>;
 }
 
 /** Routes below are under the `basePath` option (default `/auth`). */
@@ -43,8 +55,29 @@ export interface AuthClient {
   start(): Promise<PublicUser | null>;
   /** `POST /auth/register`; signs the new user in (in every tab). */
   register(input: { email: string; password: string; name?: string }): Promise<PublicUser>;
-  /** `POST /auth/login`; signs in every tab. */
+  /**
+   * `POST /auth/login`; signs in every tab. For an account with a second factor it throws
+   * `LatchkeyError` `mfa_required` (no session yet): finish with `loginMfa()`.
+   */
   login(input: { email: string; password: string }): Promise<PublicUser>;
+  /** `POST /auth/login/mfa`: the second step, a TOTP code or a recovery code; signs in every tab. */
+  loginMfa(proof: { code: string } | { recoveryCode: string }): Promise<PublicUser>;
+  /** `POST /auth/reauth`: a fresh proof (password or TOTP code) for 5 minutes of sensitive actions. */
+  reauth(proof: { password: string } | { code: string }): Promise<void>;
+  /** `POST /auth/mfa/totp`: a new seed to show (QR code); not active until `confirmTotp`. */
+  enrolTotp(): Promise<TotpEnrolment>;
+  /** `POST /auth/mfa/totp/confirm`: switches TOTP on; the recovery codes, shown this once. */
+  confirmTotp(code: string): Promise<string[]>;
+  /** `DELETE /auth/mfa/totp`. */
+  disableTotp(): Promise<void>;
+  /** `DELETE /auth/account`: deletes the account for good and signs out every tab. */
+  deleteAccount(): Promise<void>;
+  /**
+   * `POST`s `body` to another route that answers like `/login` (`{ user }`, and in token mode
+   * the access token), e.g. a passkey assertion to `/passkeys/login` (`path` is under
+   * `basePath`); signs in every tab. `@latchkey/client/passkeys` uses it.
+   */
+  signInWith(path: string, body: unknown): Promise<PublicUser>;
   /** `POST /auth/logout`: revokes the session server-side and signs out every tab. */
   logout(): Promise<void>;
   /** `GET /auth/session`; `null` when signed out (`unauthenticated` or `session_expired`). */
@@ -57,6 +90,23 @@ export interface AuthClient {
   revokeOtherSessions(): Promise<void>;
   /** `POST /auth/password`; this session continues under a new id, all others end. */
   changePassword(input: { currentPassword: string; newPassword: string }): Promise<void>;
+  /** `POST /auth/password/forgot`: resolves (202) whether or not the account exists. */
+  forgotPassword(email: string): Promise<void>;
+  /**
+   * `POST /auth/password/reset` with the token from a `/reset#token=…` link. Every session of
+   * the account ends and none starts: sign in afterwards. An account with a second factor
+   * needs `code` or `recoveryCode` (without one: `invalid_request`, the link still works).
+   */
+  resetPassword(input: {
+    token: string;
+    newPassword: string;
+    code?: string;
+    recoveryCode?: string;
+  }): Promise<void>;
+  /** `POST /auth/email/verify/send`: mails the signed-in user a verification link. */
+  sendVerification(): Promise<void>;
+  /** `POST /auth/email/verify` with the token from a `/verify#token=…` link. */
+  verifyEmail(token: string): Promise<void>;
   /**
    * `fetch` for the app's own API. Session mode: unsafe methods (POST, PUT, PATCH, DELETE)
    * carry the `X-CSRF-Token` header, and one `403 csrf_failed` is retried with a fresh token.

@@ -9,7 +9,10 @@ export interface Who {
   readonly user: PublicUser | null | undefined;
   /** The current session's public id (never its secret), to tell whether a revoked one is ours. */
   sessionId: string | undefined;
-  /** Records the user; listeners hear of it when the user (by id) changed, or `always`. */
+  /**
+   * Records the user; listeners hear of it when the user changed (another id, or the same
+   * user with other details, e.g. a second factor added), or `always`.
+   */
   set(next: PublicUser | null, always?: boolean): void;
   /** Adds a listener; returns the unsubscribe. Unbound-safe. */
   onChange: (listener: (user: PublicUser | null) => void) => () => void;
@@ -24,7 +27,7 @@ export function createWho(): Who {
     },
     sessionId: undefined,
     set(next, always = false) {
-      if (!always && user !== undefined && user?.id === next?.id) return;
+      if (!always && user !== undefined && JSON.stringify(user) === JSON.stringify(next)) return;
       user = next;
       for (const listener of [...listeners]) {
         try {

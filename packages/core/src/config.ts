@@ -1,4 +1,6 @@
 import { jsonLineLogger, type SecurityLogger } from './log.js';
+import { resolveOidc, type OidcConfig } from './config/oidc.js';
+import { DEFAULT_MAIL_TEMPLATES, type Mailer, type MailTemplates } from './mail.js';
 import { createKeySet, type KeySet } from './token/keys.js';
 import {
   ConfigError,
@@ -12,6 +14,16 @@ import type { LatchkeyStore } from './stores/types.js';
 
 export { ConfigError, originOf } from './config/checks.js';
 export type * from './config/options.js';
+
+/** `MailOptions`, checked and defaulted. */
+export interface ResolvedMail {
+  readonly mailer: Mailer;
+  readonly templates: MailTemplates;
+  readonly resetTtlMs: number;
+  readonly verifyTtlMs: number;
+  readonly limit: number;
+  readonly addressLimit: number;
+}
 
 /** The resolved, validated, frozen configuration. Nothing re-reads options or env later. */
 export interface LatchkeyConfig {
@@ -53,6 +65,12 @@ export interface LatchkeyConfig {
   readonly logger: SecurityLogger;
   readonly now: () => number;
   readonly unsafe: Readonly<Required<UnsafeOptions>>;
+  /** Sign-in through an OpenID provider (backend for frontend); null when off. */
+  readonly oidc: OidcConfig | null;
+  /** Password reset and email verification; null when no mailer is configured. */
+  readonly mail: ResolvedMail | null;
+  /** The app's account-deletion hook, made async; null when none. */
+  readonly onAccountDeleted: ((userId: string) => Promise<void>) | null;
 }
 
 export const DEFAULT_CSP =
@@ -273,10 +291,48 @@ function resolve(options: LatchkeyOptions, withKeys: boolean): LatchkeyConfig {
     bodyLimit: integer('bodyLimit', options.bodyLimit, 16_384, 1024, 1_048_576),
     logger: options.logger ?? jsonLineLogger,
     now: options.now ?? Date.now,
+    oidc: resolveOidc(options.oidc, publicOrigin, basePath),
+    onAccountDeleted: accountDeletedHook(options.onAccountDeleted),
+    mail: resolveMail(options.mail),
     unsafe: Object.freeze({
       disableCrossOriginCheck: options.unsafe?.disableCrossOriginCheck === true,
       disableCsrfToken: options.unsafe?.disableCsrfToken === true,
       sameSite: options.unsafe?.sameSite ?? 'Strict',
     }),
+  });
+}
+
+function accountDeletedHook(
+  hook: LatchkeyOptions['onAccountDeleted'],
+): LatchkeyConfig['onAccountDeleted'] {
+  if (hook === undefined) return null;
+  if (typeof hook !== 'function') {
+    throw new ConfigError('onAccountDeleted: expected a function (userId) => Promise<void>');
+  }
+  return async (userId) => {
+    await hook(userId);
+  };
+}
+
+function resolveMail(mail: LatchkeyOptions['mail']): ResolvedMail | null {
+  if (mail === undefined) return null;
+  if (typeof mail?.mailer?.send !== 'function') {
+    throw new ConfigError('mail.mailer: expected an object with send(message)');
+  }
+  const templates = { ...DEFAULT_MAIL_TEMPLATES, ...mail.templates };
+  for (const [name, template] of Object.entries(templates)) {
+    if (typeof template !== 'function') {
+      throw new ConfigError(`mail.templates.${name}: expected a function (values) => message`);
+    }
+  }
+  const resetTtlMs = duration('mail.resetTtl', mail.resetTtl, '30m');
+  if (resetTtlMs > 3_600_000) throw new ConfigError('mail.resetTtl: must not be above 1h');
+  return Object.freeze({
+    mailer: mail.mailer,
+    templates: Object.freeze(templates),
+    resetTtlMs,
+    verifyTtlMs: duration('mail.verifyTtl', mail.verifyTtl, '24h'),
+    limit: integer('mail.limit', mail.limit, 5, 1, 1_000_000),
+    addressLimit: integer('mail.addressLimit', mail.addressLimit, 50, 1, 1_000_000),
   });
 }

@@ -145,3 +145,56 @@ export function createWebCryptoSigner(secrets: readonly string[]): Signer {
     },
   };
 }
+
+/**
+ * Authenticated encryption of small secrets at rest (the OIDC provider's tokens, the
+ * sign-in transaction cookie): AES-256-GCM under a key derived from each server secret
+ * with HKDF-SHA-256, domain-separated by `purpose` (in the key and as associated data).
+ * The first secret seals, all open, like the cookie signer. node:crypto only.
+ */
+export interface Sealer {
+  /** base64url(iv ‖ ciphertext ‖ tag); a fresh 96-bit IV each time. */
+  seal(plaintext: string): string;
+  /** The plaintext, or null for anything forged, truncated or sealed for another purpose. */
+  open(sealed: string): string | null;
+}
+
+export function createSealer(secrets: readonly string[], purpose: string): Sealer {
+  const node = nodeCrypto;
+  if (!node) throw new Error('createSealer needs node:crypto');
+  const info = `latchkey:seal:${purpose}`;
+  const keys = secrets.map((secret) =>
+    Buffer.from(node.hkdfSync('sha256', Buffer.from(secret, 'utf8'), 'latchkey', info, 32)),
+  );
+  const aad = Buffer.from(info, 'utf8');
+  return {
+    seal(plaintext) {
+      const [key] = keys;
+      if (!key) throw new Error('no sealing key');
+      const iv = node.randomBytes(12);
+      const cipher = node.createCipheriv('aes-256-gcm', key, iv);
+      cipher.setAAD(aad);
+      const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+      return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
+    },
+    open(sealed) {
+      if (!/^[A-Za-z0-9_-]+$/.test(sealed)) return null;
+      const bytes = Buffer.from(sealed, 'base64url');
+      if (bytes.length < 12 + 16) return null;
+      const iv = bytes.subarray(0, 12);
+      const tag = bytes.subarray(bytes.length - 16);
+      const body = bytes.subarray(12, bytes.length - 16);
+      for (const key of keys) {
+        try {
+          const decipher = node.createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+          decipher.setAAD(aad);
+          decipher.setAuthTag(tag);
+          return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
+        } catch {
+          // not this key (or forged): try the next
+        }
+      }
+      return null;
+    },
+  };
+}

@@ -39,6 +39,10 @@ const ERRORS: Record<ErrorCode, { status: number; message: string }> = {
     message: 'The service is temporarily unavailable. Try again shortly.',
   },
   overloaded: { status: 503, message: 'The service is busy. Try again in a moment.' },
+  upstream_unavailable: {
+    status: 502,
+    message: 'A service this request relies on did not answer. Try again shortly.',
+  },
 };
 
 /**

@@ -15,7 +15,10 @@ export type { OptionsWithoutKeys } from './config.js';
 export type {
   HeaderOptions,
   LatchkeyConfig,
+  OidcOptions,
+  UpstreamOptions,
   LatchkeyOptions,
+  MailOptions,
   Mode,
   PasswordOptions,
   RateLimitOptions,
@@ -23,14 +26,25 @@ export type {
   UnsafeOptions,
 } from './config.js';
 export { parseDuration, type Duration } from './duration.js';
+export {
+  DEFAULT_MAIL_TEMPLATES,
+  escapeHtml,
+  type Mailer,
+  type MailMessage,
+  type MailTemplate,
+  type MailTemplates,
+  type MailValues,
+} from './mail.js';
 export { errorBody, fail, LatchkeyError } from './errors.js';
 export {
   AUDIT_EVENTS,
   auditEntry,
+  createJsonLineLogger,
   jsonLineLogger,
   type AuditEntry,
   type AuditEventName,
   type AuditOutcome,
+  type LogWriters,
   type SecurityEvent,
   type SecurityLogger,
 } from './log.js';

@@ -14,10 +14,17 @@ import {
   replyResponse,
   type AuthReply,
 } from './http/reply.js';
+import { mfaRoutes } from './http/mfa-routes.js';
+import { oidcRoutes } from './http/oidc-routes.js';
+import { passkeyRoutes } from './http/passkey-routes.js';
+import { recoveryRoutes } from './http/recovery-routes.js';
 import { createAuthRoutes } from './http/routes.js';
 import type { AuthRequest, AuthResult, ConnectionInfo, RequestHead } from './http/types.js';
 import type { SecurityEvent } from './log.js';
+import type { HashingStats } from './password.js';
 import { guardStore } from './stores/guard.js';
+import { createOidcFeature } from './oidc/feature.js';
+import { createRelay } from './oidc/relay.js';
 
 export type { AuthRequest, AuthResult, ConnectionInfo, RequestHead } from './http/types.js';
 export type { AuthReply } from './http/reply.js';
@@ -62,7 +69,7 @@ export interface Latchkey {
     body: unknown,
     init?: { status?: number; setCookies?: readonly string[]; cacheControl?: string },
   ): Response;
-  /** Deletes expired sessions; run it now and then. Returns how many. */
+  /** Deletes expired sessions and feature records (one-time tokens…); run it now and then. Returns how many. */
   sweepExpired(): Promise<number>;
   /** Resolves when the store answers. */
   ping(): Promise<void>;
@@ -72,6 +79,16 @@ export interface Latchkey {
    * revocation reaches every server's near-cache at once.
    */
   readonly admin: LatchkeyAdmin;
+  /** The password-hashing queue, read-only (depth, running, waits, refusals), for metrics. */
+  readonly hashing: HashingStats;
+  /**
+   * Backend for frontend (`oidc.upstream` set): `relay(request)` forwards a signed-in
+   * request under the relay path to the upstream API with the provider's access token,
+   * refreshed when due. Any adapter can call it with a Web `Request`. Null when off.
+   */
+  readonly bff: {
+    relay(request: Request, connection?: ConnectionInfo): Promise<Response>;
+  } | null;
 }
 
 /**
@@ -94,7 +111,13 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
   const { authenticateRequest, authenticate } = createRequestAuthenticator(ctx, reader, cookies, {
     csrfToken: !config.unsafe.disableCsrfToken,
   });
-  const routes = createAuthRoutes({ config, ctx, reader, cookies, authenticateRequest });
+  const oidcFeature = config.oidc ? createOidcFeature(ctx, config.oidc, config.secrets) : null;
+  const routes = createAuthRoutes({ config, ctx, reader, cookies, authenticateRequest }, [
+    mfaRoutes,
+    passkeyRoutes,
+    recoveryRoutes,
+    ...(oidcFeature ? [oidcRoutes(oidcFeature)] : []),
+  ]);
 
   const headers = securityHeaders(config);
   const secure: Latchkey['secure'] = (response, options) => {
@@ -141,8 +164,26 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
       replyResponse(finishReply(errorReply(error), replyHeaders)),
     secure,
     json,
-    sweepExpired: () => ctx.store.sessions.deleteExpiredSessions(config.now()),
+    async sweepExpired() {
+      const now = config.now();
+      const sessions = await ctx.store.sessions.deleteExpiredSessions(now);
+      return sessions + (await ctx.store.records.deleteExpiredRecords(now));
+    },
     ping: () => ctx.store.ping(),
     admin: adminOperations(ctx),
+    hashing: ctx.passwords.stats,
+    bff: oidcFeature?.config.upstream
+      ? {
+          relay: createRelay({
+            upstream: oidcFeature.config.upstream,
+            vault: oidcFeature.vault,
+            authenticate: authenticateRequest,
+            errorResponse: (error, setCookies = []) =>
+              replyResponse(finishReply(errorReply(error, setCookies), replyHeaders)),
+            secure: (response) => secure(response, { private: true }),
+            clearedCredential: cookies.clearedCredential,
+          }),
+        }
+      : null,
   });
 }

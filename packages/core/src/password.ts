@@ -58,6 +58,22 @@ export interface PasswordHasher {
   verifyAgainstDummy(password: string, priority?: HashPriority): Promise<false>;
   /** Computations waiting for a slot right now. */
   readonly waiting: number;
+  /** Counters since start, for metrics (read-only view of the queue). */
+  readonly stats: HashingStats;
+}
+
+/** The hashing queue as metrics see it. */
+export interface HashingStats {
+  /** Computations waiting for a slot right now (the queue depth). */
+  readonly waiting: number;
+  /** Computations running right now. */
+  readonly running: number;
+  /** Computations so far that had to wait for a slot. */
+  readonly queued: number;
+  /** Total time those waited, in milliseconds. */
+  readonly waitedMs: number;
+  /** Computations refused (`503 overloaded`), pushed-out waiters included. */
+  readonly refused: number;
 }
 
 interface Waiter {
@@ -84,7 +100,12 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
   // Recent duration of one computation, for an honest Retry-After.
   let averageMs = 15;
 
+  let queued = 0;
+  let waitedMs = 0;
+  let refused = 0;
+
   const overloaded = () => {
+    refused++;
     options.onOverload?.(line.length);
     const seconds = Math.ceil(((line.length + 1) * averageMs) / concurrency / 1000);
     return fail('overloaded', { headers: { 'Retry-After': String(Math.max(1, seconds)) } });
@@ -113,8 +134,15 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
     });
 
   const limited = async <T>(priority: HashPriority, work: () => Promise<T>): Promise<T> => {
-    if (running >= concurrency) await admit(RANK[priority]);
-    else running++;
+    if (running >= concurrency) {
+      queued++;
+      const since = Date.now();
+      try {
+        await admit(RANK[priority]);
+      } finally {
+        waitedMs += Date.now() - since;
+      }
+    } else running++;
     const started = Date.now();
     try {
       return await work();
@@ -134,6 +162,23 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
       limited(priority, () => verifyAgainstDummy(password)),
     get waiting() {
       return line.length;
+    },
+    stats: {
+      get waiting() {
+        return line.length;
+      },
+      get running() {
+        return running;
+      },
+      get queued() {
+        return queued;
+      },
+      get waitedMs() {
+        return waitedMs;
+      },
+      get refused() {
+        return refused;
+      },
     },
   };
 }

@@ -8,6 +8,8 @@
 export const SESSION_COOKIE = '__Host-Http-session';
 export const REFRESH_COOKIE = '__Host-Http-refresh';
 export const DEVICE_COOKIE = '__Host-Http-device';
+/** The pending two-step sign-in (password accepted, second factor awaited): 5 minutes, single use. */
+export const MFA_COOKIE = '__Host-Http-mfa';
 
 /** Every error code the server can answer with. */
 export type ErrorCode =
@@ -27,7 +29,8 @@ export type ErrorCode =
   | 'rate_limited'
   | 'internal_error'
   | 'store_unavailable'
-  | 'overloaded';
+  | 'overloaded'
+  | 'upstream_unavailable';
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string };
@@ -79,6 +82,27 @@ export interface UserResponse {
 export interface TokenResponse extends UserResponse {
   accessToken: string;
   accessTokenExpiresAt: string;
+}
+
+/** The second factors `POST /auth/login/mfa` accepts. */
+export type MfaMethod = 'totp' | 'recovery_code';
+
+/** `POST /auth/login` for an account with a second factor: no session yet. */
+export interface MfaRequiredResponse {
+  mfaRequired: true;
+  methods: MfaMethod[];
+}
+
+/** `POST /auth/mfa/totp`: the seed to enrol, not active until confirmed. */
+export interface TotpEnrolment {
+  /** Base32, as authenticator apps take it. */
+  secret: string;
+  otpauthUrl: string;
+}
+
+/** `POST /auth/mfa/totp/confirm`: shown once; the server keeps only their hashes. */
+export interface RecoveryCodesResponse {
+  recoveryCodes: string[];
 }
 
 /** Header that carries the session-bound anti-forgery token. */

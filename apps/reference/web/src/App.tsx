@@ -3,10 +3,14 @@ import { useSession } from '@latchkey/client/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { auth } from './auth.js';
 import { describeError, SESSION_ENDED } from './messages.js';
+import { useOfflineUser, useOnline } from './offline.js';
+import { openedLink } from './link.js';
 import { ROUTES, useRoute, type Route } from './route.js';
 import { Logo, Messages, type Notice } from './ui.js';
 import { Account } from './views/Account.js';
 import { Notes } from './views/Notes.js';
+import { ReauthDialog } from './views/Reauth.js';
+import { ResetPassword, VerifyBanner, VerifyEmail } from './views/Recovery.js';
 import { Security } from './views/Security.js';
 import { Sessions } from './views/Sessions.js';
 import { SignIn } from './views/SignIn.js';
@@ -23,7 +27,10 @@ const TITLES: Record<Route, string> = {
  * Any call that finds the session gone lands back on the sign-in page with a notice.
  */
 export function App() {
-  const { status, user, error, refresh } = useSession(auth);
+  const session = useSession(auth);
+  const { status, user, error, refresh } = session;
+  // No network: the last user's offline data (their notes last seen), until the server answers.
+  const offlineUser = useOfflineUser(session);
   const [notice, setNotice] = useState<Notice | null>(null);
   // Set just before a sign-out the user asked for, so it is not reported as "session ended".
   const signOutReason = useRef<string | null>(null);
@@ -52,6 +59,10 @@ export function App() {
     }
   }, []);
 
+  // A recovery link's page, signed in or not (link.ts took its token from the fragment).
+  if (openedLink?.page === 'reset') return <ResetPassword link={openedLink} />;
+  if (openedLink?.page === 'verify') return <VerifyEmail link={openedLink} />;
+
   if (status === 'loading') {
     return (
       <main className="center" aria-busy="true">
@@ -63,6 +74,9 @@ export function App() {
     );
   }
 
+  if (status === 'error' && offlineUser) {
+    return <SignedIn user={offlineUser} signOutWith={signOutWith} />;
+  }
   if (status === 'error') return <Unavailable error={error} onRetry={() => void refresh()} />;
 
   if (!user) return <SignIn notice={notice} onNotice={setNotice} />;
@@ -98,6 +112,8 @@ function SignedIn({
   const [signOutError, setSignOutError] = useState<Notice | null>(null);
   const main = useRef<HTMLElement>(null);
   const firstRoute = useRef(true);
+  // Offline: no network, or the server has not confirmed the user yet (offline data shown).
+  const offline = !useOnline() || auth.getUser() === undefined;
 
   // Move focus to the new view's heading on navigation (not on first load).
   useEffect(() => {
@@ -152,6 +168,11 @@ function SignedIn({
             ))}
           </nav>
           <div className="who">
+            {offline ? (
+              <span role="status" className="offline-status">
+                Offline
+              </span>
+            ) : null}
             <span className="who-text">
               <span className="who-name">{user.name ?? user.email}</span>
               {user.name ? <span className="who-email">{user.email}</span> : null}
@@ -169,10 +190,12 @@ function SignedIn({
       </header>
       <main id="main" ref={main} className="content">
         <Messages notice={signOutError} />
+        <VerifyBanner user={user} />
         {route === 'notes' ? <Notes /> : null}
         {route === 'sessions' ? <Sessions signOutWith={signOutWith} /> : null}
         {route === 'security' ? <Security /> : null}
-        {route === 'account' ? <Account user={user} /> : null}
+        {route === 'account' ? <Account user={user} signOutWith={signOutWith} /> : null}
+        <ReauthDialog />
       </main>
       <footer className="footer">
         {auth.mode === 'token' ? (

@@ -1,4 +1,6 @@
 import { createAuthClient, LatchkeyError, type AuthClient, type AuthMode } from '@latchkey/client';
+import { lastMode, openOffline } from './offline.js';
+import { askReauth } from './views/Reauth.js';
 
 /**
  * The page's one client, created by `connect()` before the app renders, in the mode the
@@ -7,12 +9,17 @@ import { createAuthClient, LatchkeyError, type AuthClient, type AuthMode } from 
  */
 export let auth: AuthClient;
 
-/** Reads the server's mode from `/config.json` and creates `auth` in it. */
+/**
+ * Reads the server's mode from `/config.json` and creates `auth` in it, with the offline store
+ * over it. Offline, the mode is the one the last user's offline data was kept in, if any.
+ */
 export async function connect(): Promise<AuthClient> {
   let response: Response;
   try {
     response = await fetch('/config.json', { cache: 'no-store', credentials: 'omit' });
   } catch (cause) {
+    const mode = await lastMode();
+    if (mode) return create(mode);
     throw new LatchkeyError('network_error', 0, 'Could not reach the server.', { cause });
   }
   if (!response.ok) throw await LatchkeyError.fromResponse(response);
@@ -20,7 +27,13 @@ export async function connect(): Promise<AuthClient> {
   if (mode !== 'session' && mode !== 'token') {
     throw new LatchkeyError('internal_error', response.status, 'Unknown server mode.');
   }
-  auth = createAuthClient({ mode: mode satisfies AuthMode });
+  return create(mode satisfies AuthMode);
+}
+
+function create(mode: AuthMode): AuthClient {
+  // A sensitive action answered `reauth_required`: the dialog asks, then it is sent again.
+  auth = createAuthClient({ mode, onReauthRequired: () => askReauth() });
+  openOffline(auth);
   return auth;
 }
 

@@ -14,6 +14,12 @@ export interface DatabaseDump {
   stores: StoreDump[];
 }
 
+/** One Cache Storage cache: the requests it holds, with each answer's status and type. */
+export interface CacheDump {
+  name: string;
+  entries: { url: string; status: number; type: string | null }[];
+}
+
 export interface Snapshot {
   cookie: string;
   /** Every key and value, or why the storage could not be read (e.g. blocked). */
@@ -21,6 +27,8 @@ export interface Snapshot {
   sessionStorage: Record<string, string> | Error;
   /** `null` when the browser cannot list databases. */
   indexedDB: DatabaseDump[] | null;
+  /** Cache Storage (the service worker's app shell); `null` when the browser has none. */
+  caches: CacheDump[] | null;
   readAt: Date;
 }
 
@@ -30,6 +38,7 @@ export async function readEverything(): Promise<Snapshot> {
     localStorage: readStorage(() => window.localStorage),
     sessionStorage: readStorage(() => window.sessionStorage),
     indexedDB: await readIndexedDB(),
+    caches: await readCaches(),
     readAt: new Date(),
   };
 }
@@ -55,6 +64,26 @@ async function readIndexedDB(): Promise<DatabaseDump[] | null> {
     listed.map(async (info) => (info.name ? dumpDatabase(info.name).catch(() => null) : null)),
   );
   return dumps.filter((d): d is DatabaseDump => d !== null);
+}
+
+async function readCaches(): Promise<CacheDump[] | null> {
+  if (typeof caches === 'undefined') return null;
+  return Promise.all(
+    (await caches.keys()).map(async (name) => {
+      const cache = await caches.open(name);
+      const entries = await Promise.all(
+        (await cache.keys()).map(async (request) => {
+          const response = await cache.match(request);
+          return {
+            url: request.url,
+            status: response?.status ?? 0,
+            type: response?.headers.get('Content-Type') ?? null,
+          };
+        }),
+      );
+      return { name, entries };
+    }),
+  );
 }
 
 const done = <T>(request: IDBRequest<T>) =>
@@ -107,6 +136,8 @@ export function show(value: unknown): string {
 
 const CREDENTIAL_COOKIE =
   /(^|;\s*)(__Host-Http-session|__Host-Http-refresh|__Host-session|__Secure-refresh)=/;
+/** Answers that must never be cached: credentials and private data come from these routes. */
+const PRIVATE_PATH = /^\/(auth|api|bff)(\/|$)/;
 const JWT = /eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]+/;
 
 /**
@@ -120,5 +151,9 @@ export function findCredentials(snapshot: Snapshot): string[] {
   if (JWT.test(show(snapshot.localStorage))) findings.push('a token in localStorage');
   if (JWT.test(show(snapshot.sessionStorage))) findings.push('a token in sessionStorage');
   if (JWT.test(show(snapshot.indexedDB))) findings.push('a token in IndexedDB');
+  const cached = (snapshot.caches ?? []).flatMap((c) => c.entries.map((e) => new URL(e.url)));
+  if (cached.some((url) => PRIVATE_PATH.test(url.pathname) || url.origin !== location.origin)) {
+    findings.push('a private answer in Cache Storage');
+  }
   return findings;
 }

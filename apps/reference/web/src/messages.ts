@@ -1,7 +1,17 @@
 import { LatchkeyError, type ErrorCode } from '@latchkey/client';
 
 /** Where an error happened, so the message can say what to do about it. */
-export type ErrorContext = 'signin' | 'register' | 'password' | 'notes' | 'sessions' | 'general';
+export type ErrorContext =
+  | 'signin'
+  | 'register'
+  | 'password'
+  | 'notes'
+  | 'sessions'
+  | 'general'
+  /** The second step of a sign-in, or confirming an authenticator app. */
+  | 'mfa'
+  /** The re-authentication dialog. */
+  | 'reauth';
 
 export const SESSION_ENDED = 'Your session has ended — please sign in again.';
 
@@ -20,7 +30,10 @@ const MESSAGES: Record<ErrorCode, Messages> = {
     password: 'Fill in both your current password and a new password.',
     notes: 'A note needs between 1 and 10,000 characters.',
   },
-  unauthenticated: { general: SESSION_ENDED },
+  unauthenticated: {
+    general: SESSION_ENDED,
+    mfa: 'That sign-in took too long or was already finished. Enter your password again.',
+  },
   session_expired: { general: SESSION_ENDED },
   token_reused: {
     general: 'For your safety this session was ended on every device. Please sign in again.',
@@ -31,9 +44,15 @@ const MESSAGES: Record<ErrorCode, Messages> = {
   },
   invalid_token: {
     general: 'That link or code is invalid, already used or expired.',
+    mfa: 'That code is not right or was already used. Wait for the next code from your app.',
+    reauth: 'That code is not right or was already used. Wait for the next code from your app.',
+  },
+  mfa_required: {
+    general: 'Enter the authentication code from your app to finish signing in.',
   },
   invalid_credentials: {
     general: 'Email or password is incorrect.',
+    reauth: 'That password is not right.',
     password: 'Your current password is incorrect.',
   },
   csrf_failed: {
@@ -69,6 +88,9 @@ const MESSAGES: Record<ErrorCode, Messages> = {
   },
   network_error: {
     general: 'Cannot reach the server. Check your connection and try again.',
+  },
+  upstream_unavailable: {
+    general: 'The identity provider or the API behind this app did not answer. Try again shortly.',
   },
 };
 

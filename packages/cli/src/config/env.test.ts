@@ -116,8 +116,9 @@ describe('readEnv', () => {
   });
 
   it('takes a secret in production when one is given; NODE_ENV changes nothing else', () => {
-    const dev = readEnv({ LATCHKEY_SECRET: 'x'.repeat(32) });
-    const prod = readEnv({ LATCHKEY_SECRET: 'x'.repeat(32), NODE_ENV: 'production' });
+    const mail = { LATCHKEY_SMTP_URL: 'smtps://mail.example.com:465' };
+    const dev = readEnv({ LATCHKEY_SECRET: 'x'.repeat(32), ...mail });
+    const prod = readEnv({ LATCHKEY_SECRET: 'x'.repeat(32), NODE_ENV: 'production', ...mail });
     expect({ ...prod, production: false }).toEqual(dev);
   });
 });

@@ -6,6 +6,9 @@ import {
   type OptionsWithoutKeys,
   type SigningJwk,
 } from '@latchkey/core';
+import { REDIS_KEYS, redisFromEnv, type RedisFromEnv } from './redis-env.js';
+import { mailFromEnv } from './mail-env.js';
+import { OIDC_ENV_KEY_OF_OPTION, oidcFromEnv } from './oidc-env.js';
 
 /**
  * The server's settings, read from the environment (API.md): what `npm start` and the
@@ -23,6 +26,11 @@ export interface EnvSettings {
   production: boolean;
   dataDir: string;
   redisUrl: string | null;
+  /**
+   * Where Redis is: LATCHKEY_REDIS_URL, LATCHKEY_REDIS_SENTINELS (+ _SENTINEL_NAME) or
+   * LATCHKEY_REDIS_CLUSTER, with the key that said so; null without Redis.
+   */
+  redis: RedisFromEnv | null;
   /** Prefix of every Redis key and of the invalidation channel (LATCHKEY_REDIS_PREFIX). */
   redisPrefix: string;
   databaseUrl: string | null;
@@ -35,6 +43,14 @@ export interface EnvSettings {
   signingKeys: SigningJwk[] | null;
   /** `createLatchkey` options from the environment, already checked. */
   options: OptionsWithoutKeys;
+  /** How long requests in flight get to finish on SIGTERM, in ms (LATCHKEY_SHUTDOWN_TIMEOUT). */
+  shutdownTimeoutMs: number;
+  /** Port of the Prometheus metrics on 127.0.0.1 (LATCHKEY_METRICS_PORT), or null when off. */
+  metricsPort: number | null;
+  /** Mail server for reset and verification mail (LATCHKEY_SMTP_URL); null: `.eml` files in the data dir (not in production). */
+  smtpUrl: string | null;
+  /** Sender of that mail (LATCHKEY_MAIL_FROM). */
+  mailFrom: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -50,6 +66,7 @@ const ENV_KEY_OF_OPTION: [RegExp, string][] = [
   [/\brateLimit\.loginLimit\b/g, 'LATCHKEY_LOGIN_LIMIT'],
   [/\brateLimit\.registerLimit\b/g, 'LATCHKEY_REGISTER_LIMIT'],
   [/\btrustedProxies\b/g, 'LATCHKEY_TRUSTED_PROXIES'],
+  ...OIDC_ENV_KEY_OF_OPTION,
 ];
 
 /** A core configuration error, re-worded to name the environment key that caused it. */
@@ -136,17 +153,19 @@ export function readEnv(env: Env): EnvSettings {
       `LATCHKEY_NEAR_CACHE: must be above 0 and at most 5m, got ${nearCacheRaw}`,
     );
   }
-  if (nearCacheMs !== null && !env.LATCHKEY_REDIS_URL?.trim() && !env.DATABASE_URL?.trim()) {
+  const anyRedis = REDIS_KEYS.some((key) => env[key]?.trim());
+  if (nearCacheMs !== null && !anyRedis && !env.DATABASE_URL?.trim()) {
     throw new ConfigError(
-      'LATCHKEY_NEAR_CACHE: needs LATCHKEY_REDIS_URL or DATABASE_URL (invalidation travels over Redis pub/sub or PostgreSQL LISTEN/NOTIFY)',
+      'LATCHKEY_NEAR_CACHE: needs LATCHKEY_REDIS_URL (or LATCHKEY_REDIS_SENTINELS, LATCHKEY_REDIS_CLUSTER) or DATABASE_URL (invalidation travels over Redis pub/sub or PostgreSQL LISTEN/NOTIFY)',
     );
   }
 
   // Servers that share sessions must share their keys: a secret generated per machine
   // would make every server refuse the cookies the others signed.
   const redisUrl = urlFrom('LATCHKEY_REDIS_URL');
+  const redis = redisFromEnv(env, redisUrl);
   const databaseUrl = urlFrom('DATABASE_URL');
-  const sharedStore = redisUrl ? 'LATCHKEY_REDIS_URL' : databaseUrl ? 'DATABASE_URL' : null;
+  const sharedStore = redis ? redis.key : databaseUrl ? 'DATABASE_URL' : null;
   if (sharedStore && !secrets) {
     throw new ConfigError(
       `LATCHKEY_SECRET: required with a shared store (${sharedStore}): every server must sign with the same secret; generate one with: npx latchkey secret`,
@@ -186,6 +205,24 @@ export function readEnv(env: Env): EnvSettings {
     );
   }
 
+  const shutdownRaw = env.LATCHKEY_SHUTDOWN_TIMEOUT?.trim() || '10s';
+  const shutdownTimeoutMs = parseDuration(shutdownRaw);
+  if (shutdownTimeoutMs === null || shutdownTimeoutMs <= 0 || shutdownTimeoutMs > 600_000) {
+    throw new ConfigError(
+      `LATCHKEY_SHUTDOWN_TIMEOUT: expected a duration above 0 and at most 10m, like 10s, got ${JSON.stringify(shutdownRaw)}`,
+    );
+  }
+  const metricsPort = env.LATCHKEY_METRICS_PORT?.trim()
+    ? integerFrom(env, 'LATCHKEY_METRICS_PORT', 0, 1, 65_535)
+    : null;
+  if (metricsPort !== null && metricsPort === port) {
+    throw new ConfigError(
+      `LATCHKEY_METRICS_PORT: must differ from PORT (${port}): metrics are never served on the public port`,
+    );
+  }
+
+  const { smtpUrl, mailFrom } = mailFromEnv(env, production);
+
   const options: OptionsWithoutKeys = {
     mode,
     publicUrl,
@@ -203,6 +240,7 @@ export function readEnv(env: Env): EnvSettings {
       registerLimit: integerFrom(env, 'LATCHKEY_REGISTER_LIMIT', 10, 0, 1_000_000),
     },
     trustedProxies: integerFrom(env, 'LATCHKEY_TRUSTED_PROXIES', 0, 0, 1000),
+    ...optional('oidc', oidcFromEnv(env)),
   };
   try {
     checkOptions(options);
@@ -219,11 +257,16 @@ export function readEnv(env: Env): EnvSettings {
     production,
     dataDir: env.LATCHKEY_DATA_DIR?.trim() || './data',
     redisUrl,
+    redis,
     redisPrefix,
     databaseUrl,
     databaseSchema,
     publicUrl,
     nearCacheMs,
     options,
+    shutdownTimeoutMs,
+    metricsPort,
+    smtpUrl,
+    mailFrom,
   };
 }

@@ -20,7 +20,7 @@ export interface OpenedStores {
   store: LatchkeyStore;
   /** Where users live: the app's own tables go in the same database (see `applyMigrations`). */
   database: { kind: 'postgres'; store: PostgresStore } | { kind: 'sqlite'; store: SqliteStore };
-  /** The Redis store when LATCHKEY_REDIS_URL is set (its `client` for the app's own keys). */
+  /** The Redis store when Redis is configured (LATCHKEY_REDIS_URL, _SENTINELS or _CLUSTER; its `client` for the app's own keys). */
   redis: RedisStore | null;
   /** Where things live, for the start-up line. */
   description: string;
@@ -93,7 +93,8 @@ export async function openLatchkeyStores(
   const command = options.command ?? false;
   const opened: LatchkeyStore[] = [];
   try {
-    const { databaseUrl, redisUrl } = settings;
+    const { databaseUrl } = settings;
+    const redisAt = settings.redis;
     const postgres = databaseUrl
       ? await opening('PostgreSQL at DATABASE_URL', () =>
           createPostgresStore({ connectionString: databaseUrl, schema: settings.databaseSchema }),
@@ -102,12 +103,12 @@ export async function openLatchkeyStores(
     if (postgres) opened.push(postgres);
     // ioredis rejects a failed connect with "Connection is closed"; the reason comes as an error event.
     let redisError: unknown;
-    const redis: RedisStore | null = redisUrl
+    const redis: RedisStore | null = redisAt
       ? await opening(
-          'Redis at LATCHKEY_REDIS_URL',
+          `Redis at ${redisAt.key}`,
           () =>
             createRedisStore({
-              url: redisUrl,
+              ...redisAt.topology,
               keyPrefix: settings.redisPrefix,
               onError: (error) => void (redisError ??= error),
             }),
@@ -166,9 +167,9 @@ export async function openLatchkeyStores(
     const channel: InvalidationChannel | null =
       nearCacheMs === null
         ? null
-        : settings.redisUrl
+        : redisAt
           ? createRedisInvalidationChannel({
-              url: settings.redisUrl,
+              ...redisAt.topology,
               channel: `${settings.redisPrefix}invalidate`,
             })
           : settings.databaseUrl

@@ -2,6 +2,7 @@ import { fail } from '../errors.js';
 import type { SessionRecord, UserRecord } from '../stores/types.js';
 import type { PublicUser } from '../wire.js';
 import type { AuthContext, Result } from './context.js';
+import { deleteAccount } from './delete-account.js';
 import { toPublicUser } from './public.js';
 
 /*
@@ -111,9 +112,9 @@ export async function revokeUserSessions(
 }
 
 /**
- * Ends the account's sessions (counted, and evicted from every near-cache), then
- * deletes the account, which takes along any session a sign-in in flight started
- * meanwhile. The app's own data about the user is the app's to delete.
+ * Ends the account's sessions (counted, and evicted from every near-cache), runs the
+ * app's `onAccountDeleted` hook, then deletes the account with its records, which
+ * takes along any session a sign-in in flight started meanwhile (see `deleteAccount`).
  */
 export async function deleteUserAccount(
   ctx: AuthContext,
@@ -122,9 +123,7 @@ export async function deleteUserAccount(
   const found = await findUserByEmail(ctx, email);
   if (!found.ok) return found;
   const { user } = found;
-  const sessionsRevoked = await ctx.store.sessions.deleteUserSessions(user.id);
-  await ctx.store.users.deleteUser(user.id);
-  ctx.log({ event: 'account_deleted', userId: user.id, sessions: sessionsRevoked, by: OPERATOR });
+  const { sessionsRevoked } = await deleteAccount(ctx, user.id, OPERATOR);
   return { ok: true, user: toPublicUser(user), sessionsRevoked };
 }
 

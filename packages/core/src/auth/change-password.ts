@@ -3,6 +3,7 @@ import type { ClientInfo } from '../session.js';
 import type { AuthContext, Principal, Result } from './context.js';
 import { rateLimited } from './limits.js';
 import { checkPassword } from './policy.js';
+import { endPendingSignIns } from './second-factor.js';
 import { createCredential } from './sign-in.js';
 
 export interface ChangePasswordInput {
@@ -12,7 +13,9 @@ export interface ChangePasswordInput {
 
 /**
  * Changes the password after checking the current one (wrong guesses count toward
- * the account's limit). Every other device is signed out; this one continues under
+ * the account's limit). The correct current password is itself the fresh proof of
+ * identity this sensitive change needs (the same proof `POST /auth/reauth` takes), so
+ * no separate step-up is asked for. Every other device is signed out; this one continues under
  * a fresh session id (token mode: a fresh refresh family, for which the client
  * refreshes) — no fixation across the change.
  */
@@ -42,6 +45,8 @@ export async function changePassword(
     await ctx.passwords.hash(input.newPassword, 'login'),
   );
   const revoked = await ctx.store.sessions.deleteUserSessions(user.id);
+  // A sign-in waiting for its second factor proved the old password.
+  await endPendingSignIns(ctx, user.id);
   const created = await createCredential(ctx, user.id, client);
   ctx.log({ event: 'password_changed', userId: user.id, sessionId: created.session.id, revoked });
   return { ok: true, credential: created.cookie };

@@ -3,12 +3,14 @@ import { createSigner } from '../crypto.js';
 import { createDeviceCookies, type DeviceCookies } from '../device.js';
 import type { LatchkeyError } from '../errors.js';
 import type { SecurityEvent } from '../log.js';
+import { createSecretBox, type SecretBox } from '../seal.js';
 import { createPasswordHasher, type PasswordHasher } from '../password.js';
 import { createSessionStrategy, type ClientInfo, type SessionStrategy } from '../session.js';
 import type { LatchkeyStore, SessionRecord } from '../stores/types.js';
 import { createAccessTokens, type AccessTokens } from '../token/access.js';
 import { createRefreshStrategy, type RefreshStrategy } from '../token/refresh.js';
 import { createAuthLimits, type AuthLimits } from './limits.js';
+import { createMailContext, type MailContext } from './recovery.js';
 
 /**
  * Everything an operation may use, built once by `createLatchkey`. Operations are the
@@ -29,6 +31,12 @@ export interface AuthContext {
   readonly statelessAccess: boolean;
   readonly log: (event: SecurityEvent) => void;
   readonly now: () => number;
+  /** Second factors: encrypts TOTP seeds at rest (AES-256-GCM, key from the secrets). */
+  readonly factorSecrets: SecretBox;
+  /** The app's hook for its own data about a deleted account (see `onAccountDeleted`). */
+  readonly onAccountDeleted: ((userId: string) => Promise<void>) | null;
+  /** Password reset and email verification mail; null when no mailer is configured. */
+  readonly mail: MailContext | null;
 }
 
 export interface PasswordPolicy {
@@ -105,5 +113,8 @@ export function createAuthContext(
     statelessAccess: config.token?.statelessAccess ?? false,
     log,
     now: config.now,
+    factorSecrets: createSecretBox(config.secrets, 'second-factor'),
+    onAccountDeleted: config.onAccountDeleted,
+    mail: createMailContext(config, store.rateLimits),
   };
 }

@@ -26,7 +26,8 @@ export interface LimitSettings {
   windowMs: number;
 }
 
-function counted(limiter: Limiter, limit: number): CountedLimit {
+/** A counter over `limiter` that is over once it passes `limit`. */
+export function counted(limiter: Limiter, limit: number): CountedLimit {
   return {
     async exceeded(key) {
       const state = await limiter.hit(key);

@@ -41,6 +41,7 @@ function setup(options: { loginLimit?: number; registerLimit?: number } = {}) {
     get waiting() {
       return base.passwords.waiting;
     },
+    stats: base.passwords.stats,
   };
   const ctx: AuthContext = { ...base, passwords };
   return { ctx, store, events, calls };

@@ -3,6 +3,7 @@ import type { UserRecord } from '../stores/types.js';
 import type { AuthContext, Caller, Result } from './context.js';
 import { rateLimited } from './limits.js';
 import { checkPassword } from './policy.js';
+import { welcome } from './recovery.js';
 import { startSignIn, type SignIn } from './sign-in.js';
 
 export interface RegisterInput {
@@ -41,6 +42,8 @@ export async function register(
   };
   if (!(await ctx.store.users.createUser(user))) return { ok: false, error: fail('email_taken') };
   ctx.log({ event: 'register', userId: user.id, ip });
+  // The verification mail starts after the answer: it never slows a sign-up.
+  welcome(ctx, user);
   const signIn = await startSignIn(ctx, caller, user.id);
   ctx.log({ event: 'login_succeeded', userId: user.id, sessionId: signIn.session.id, ip });
   return { ok: true, user, signIn };

@@ -1,5 +1,7 @@
 import type { Duration } from '../duration.js';
+import type { OidcOptions } from './oidc.js';
 import type { SecurityLogger } from '../log.js';
+import type { Mailer, MailTemplates } from '../mail.js';
 import type { LatchkeyStore } from '../stores/types.js';
 import type { SigningAlgorithm, SigningJwk } from '../token/keys.js';
 
@@ -100,6 +102,28 @@ export interface HeaderOptions {
 }
 
 /**
+ * Password reset and email verification by mail (API.md, *Account recovery*). Without
+ * it those routes answer `404 not_found` and no mail is sent.
+ */
+export interface MailOptions {
+  /** Sends the messages; `@latchkey/cli/mail` has one over SMTP. Called after the answer. */
+  mailer: Mailer;
+  /** Replaces the built-in message templates, one or both. @default the built-in ones */
+  templates?: Partial<MailTemplates>;
+  /** How long a reset link works. @default '30m' */
+  resetTtl?: Duration;
+  /** How long a verification link works. @default '24h' */
+  verifyTtl?: Duration;
+  /**
+   * Reset requests per email address, and verification mails per account, per hour
+   * before `429`. @default 5
+   */
+  limit?: number;
+  /** Reset requests per client address per hour before `429`. @default 50 */
+  addressLimit?: number;
+}
+
+/**
  * Weakenings, each of which switches off a defence. They exist so tests can prove
  * that the attack tests catch a missing defence, and for rare migrations. Using any
  * of them logs a warning at start-up. Never set them in production.
@@ -146,6 +170,19 @@ export interface LatchkeyOptions {
   logger?: SecurityLogger;
   /** Clock, injectable for tests. @default Date.now */
   now?: () => number;
+  /** Password reset and email verification mail; see `MailOptions`. @default none (routes 404) */
+  mail?: MailOptions;
+  /** Sign-in through an OpenID provider (backend for frontend); see `OidcOptions`. @default none */
+  oidc?: OidcOptions;
   /** Defences switched off; see `UnsafeOptions`. @default {} */
   unsafe?: UnsafeOptions;
+  /**
+   * Called when an account is deleted (by its owner, `DELETE /auth/account`, or by the
+   * operator), after its sessions are revoked and before the user record goes: delete
+   * the app's own data about the user here. If it throws, the account is kept (signed
+   * out everywhere) and the deletion can simply be repeated. @default none
+   */
+  onAccountDeleted?: (userId: string) => Promise<void> | void;
 }
+
+export type { OidcOptions, UpstreamOptions } from './oidc.js';

@@ -1,7 +1,7 @@
 import type { LatchkeyConfig } from '../config.js';
 import { serializeCookie } from '../cookies.js';
 import { DEVICE_COOKIE_MAX_AGE_MS } from '../device.js';
-import { DEVICE_COOKIE, REFRESH_COOKIE, SESSION_COOKIE } from '../wire.js';
+import { DEVICE_COOKIE, MFA_COOKIE, REFRESH_COOKIE, SESSION_COOKIE } from '../wire.js';
 
 /** The Set-Cookie lines the server writes; every one `__Host-Http-`. */
 export interface CookieWriter {
@@ -11,6 +11,10 @@ export interface CookieWriter {
   /** Deletes the credential cookie (`Max-Age=0`). */
   readonly clearedCredential: string;
   device(value: string): string;
+  /** The pending two-step sign-in (`__Host-Http-mfa`), read only by `POST /auth/login/mfa`. */
+  pendingSignIn(value: string, maxAgeMs: number): string;
+  /** Deletes the pending sign-in cookie (`Max-Age=0`). */
+  readonly clearedPendingSignIn: string;
 }
 
 export function createCookieWriter(config: LatchkeyConfig): CookieWriter {
@@ -27,6 +31,18 @@ export function createCookieWriter(config: LatchkeyConfig): CookieWriter {
     credentialName,
     credential,
     clearedCredential: credential('', 0),
+    // Always Strict: the second step is a same-site request from the sign-in page.
+    pendingSignIn: (value, maxAgeMs) =>
+      serializeCookie(MFA_COOKIE, value, {
+        ...attributes,
+        sameSite: 'Strict',
+        maxAge: Math.ceil(maxAgeMs / 1000),
+      }),
+    clearedPendingSignIn: serializeCookie(MFA_COOKIE, '', {
+      ...attributes,
+      sameSite: 'Strict',
+      maxAge: 0,
+    }),
     device: (value) =>
       serializeCookie(DEVICE_COOKIE, value, {
         ...attributes,

@@ -13,6 +13,8 @@ export interface Reply {
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>> | undefined;
   readonly cookies?: readonly string[] | undefined;
+  /** A body sent as it is (an HTML page), with its own Content-Type in `headers`. */
+  readonly raw?: string;
 }
 
 /**
@@ -35,6 +37,14 @@ export const reply = (
   headers?: Readonly<Record<string, string>>,
 ): Reply => ({ status, body, cookies, headers });
 
+/** An HTML page (the OIDC callback's): no script, so the default CSP holds. */
+export const htmlReply = (status: number, html: string, cookies?: readonly string[]): Reply => ({
+  status,
+  raw: html,
+  cookies,
+  headers: { 'Content-Type': 'text/html; charset=utf-8' },
+});
+
 /** The one JSON error shape, with the error's own headers (e.g. `Retry-After`). */
 export const errorReply = (error: LatchkeyError, cookies?: readonly string[]): Reply => ({
   status: error.status,
@@ -48,6 +58,14 @@ export const errorReply = (error: LatchkeyError, cookies?: readonly string[]): R
  * `fixed` holds the security headers and `Cache-Control: no-store`.
  */
 export function finishReply(value: Reply, fixed: Readonly<Record<string, string>>): AuthReply {
+  if (value.raw !== undefined) {
+    return {
+      status: value.status,
+      headers: { ...fixed, ...value.headers },
+      cookies: value.cookies ?? [],
+      body: value.raw,
+    };
+  }
   const hasBody = value.body !== undefined;
   const headers: Record<string, string> = hasBody
     ? { ...fixed, 'Content-Type': JSON_CONTENT_TYPE }

@@ -13,10 +13,16 @@ import {
   revokeSession,
 } from '../auth/sessions.js';
 import type { SignIn } from '../auth/sign-in.js';
+import { requireRecentAuth } from '../auth/step-up.js';
 import type { LatchkeyConfig } from '../config.js';
 import { fail } from '../errors.js';
 import type { UserRecord } from '../stores/types.js';
-import { DEVICE_COOKIE, type SessionListResponse, type SessionResponse } from '../wire.js';
+import {
+  DEVICE_COOKIE,
+  type MfaRequiredResponse,
+  type SessionListResponse,
+  type SessionResponse,
+} from '../wire.js';
 import type { RequestAuth } from './authenticate.js';
 import { readJsonBody } from './body.js';
 import type { CookieWriter } from './cookie-writer.js';
@@ -128,7 +134,14 @@ export function createAuthRoutes(
     const body = parseBody(loginBody, await readJsonBody(request, config.bodyLimit));
     const device = reader.credential(request, DEVICE_COOKIE, connection);
     const who = { ...caller(request, connection), device };
-    const { user, signIn } = unwrap(await login(ctx, body, who));
+    const { user, signIn, pending } = unwrap(await login(ctx, body, who));
+    if (pending) {
+      // Password right, second factor awaited: no session, only the pending cookie.
+      const answer: MfaRequiredResponse = { mfaRequired: true, methods: ['totp', 'recovery_code'] };
+      return reply(200, answer, [
+        cookies.pendingSignIn(pending.token, pending.expiresAt - ctx.now()),
+      ]);
+    }
     return signedIn(200, user, signIn);
   };
 
@@ -180,6 +193,7 @@ export function createAuthRoutes(
 
   const revokeOthersRoute: Handler = async (request, connection) => {
     const auth = await requireAuth(request, connection);
+    unwrap(await requireRecentAuth(ctx, auth));
     await revokeOtherSessions(ctx, auth);
     return reply(204, undefined, auth.setCookies);
   };

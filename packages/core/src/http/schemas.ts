@@ -25,6 +25,17 @@ export const loginBody = z.object({ email, password });
 
 export const changePasswordBody = z.object({ currentPassword: password, newPassword: password });
 
+// Recovery: a token of any other shape is answered `invalid_token` by the operation.
+const linkToken = z.string().max(512);
+export const forgotPasswordBody = z.object({ email });
+export const resetPasswordBody = z.object({
+  token: linkToken,
+  newPassword: password,
+  code: z.string().max(64).optional(),
+  recoveryCode: z.string().max(64).optional(),
+});
+export const verifyEmailBody = z.object({ token: linkToken });
+
 /** Validates a parsed body; a failure is `400 invalid_request` naming the first bad field. */
 export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const result = schema.safeParse(body);

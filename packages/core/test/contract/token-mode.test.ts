@@ -30,7 +30,14 @@ describe('token mode: register and login', () => {
     const { reply, user, sessionId } = await signedUp(h);
     expect(Object.keys(reply.json).sort()).toEqual(['accessToken', 'accessTokenExpiresAt', 'user']);
     // API.md v2 also lists emailVerified and mfa; not built yet (later issues).
-    expect(Object.keys(user).sort()).toEqual(['createdAt', 'email', 'emailVerified', 'id', 'mfa', 'name']);
+    expect(Object.keys(user).sort()).toEqual([
+      'createdAt',
+      'email',
+      'emailVerified',
+      'id',
+      'mfa',
+      'name',
+    ]);
     expect(reply.cookies.map((c) => c.name).sort()).toEqual([DEVICE_COOKIE, REFRESH_COOKIE]);
     expect(reply.cookie(SESSION_COOKIE)).toBeUndefined();
     expect(reply.cookie(REFRESH_COOKIE)?.attributes).toEqual({

@@ -4,12 +4,22 @@ import { auth } from '../auth.js';
 import { describeError, endsSession, PASSWORD_POLICY } from '../messages.js';
 import { usePasswordStrength } from '../strength.js';
 import { Messages, PasswordStrength, Time, type Notice } from '../ui.js';
+import { DeleteAccount } from './DeleteAccount.js';
+import { Passkeys } from './Passkeys.js';
+import { TwoFactor } from './TwoFactor.js';
 
 /**
  * The profile, this session's lifetime, and the password change form (with live feedback
  * on the new password; the server decides, and its `422` reason is shown as the error).
  */
-export function Account({ user }: { user: PublicUser }) {
+export function Account({
+  user,
+  signOutWith,
+}: {
+  user: PublicUser;
+  /** Runs a call that signs this device out, with the notice to show afterwards. */
+  signOutWith?: (reason: string, call: () => Promise<void>) => Promise<void>;
+}) {
   const id = useId();
   const [session, setSession] = useState<SessionInfo | null>(null);
   const [current, setCurrent] = useState('');
@@ -166,6 +176,9 @@ export function Account({ user }: { user: PublicUser }) {
           </div>
         </form>
       </section>
+      <Passkeys />
+      <TwoFactor user={user} />
+      <DeleteAccount signOutWith={signOutWith} />
     </div>
   );
 }

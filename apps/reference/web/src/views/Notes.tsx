@@ -1,6 +1,9 @@
+import type { OfflineEvent, QueuedChange } from '@latchkey/client/offline';
+import { LatchkeyError } from '@latchkey/client';
 import { useCallback, useEffect, useId, useState, type SubmitEvent } from 'react';
-import { api, type Note } from '../auth.js';
+import { api, auth, type Note } from '../auth.js';
 import { describeError, endsSession } from '../messages.js';
+import { data, useOfflineEvents } from '../offline.js';
 import { Messages, Time, type Notice } from '../ui.js';
 
 const MAX = 10_000;
@@ -10,10 +13,21 @@ const preview = (text: string) => {
   return line.length > 40 ? `${line.slice(0, 39)}…` : line;
 };
 
-/** The caller's notes: the app's own API, called through `auth.fetch` for the CSRF header. */
+const offlineError = (caught: unknown) =>
+  caught instanceof LatchkeyError && caught.code === 'network_error';
+
+/** The text of a queued `POST /api/notes`. */
+const pendingText = (change: QueuedChange) => (change.body as { text?: string } | undefined)?.text;
+
+/**
+ * The caller's notes: the app's own API, called through `auth.fetch` for the CSRF header. The
+ * notes last seen are kept in the offline store and shown when the server cannot be reached;
+ * notes written offline are queued there, shown as pending, and sent when the network is back.
+ */
 export function Notes() {
   const id = useId();
   const [notes, setNotes] = useState<Note[] | null>(null);
+  const [pending, setPending] = useState<QueuedChange[]>([]);
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState<Notice | null>(null);
@@ -24,17 +38,51 @@ export function Notes() {
   }, []);
 
   const load = useCallback(async () => {
-    try {
-      const body = await api<{ notes: Note[] }>('GET', '/api/notes');
-      setNotes(body.notes);
-    } catch (caught) {
-      fail(caught);
+    const queued = data.pending().then(setPending);
+    // Until the server confirms who is signed in (offline page load), only the offline copy.
+    if (auth.getUser() !== undefined && navigator.onLine) {
+      try {
+        const body = await api<{ notes: Note[] }>('GET', '/api/notes');
+        setNotes(body.notes);
+        await Promise.all([data.replace('notes', body.notes), queued]);
+        return;
+      } catch (caught) {
+        if (!offlineError(caught)) return fail(caught);
+      }
     }
+    // Newest first, as the server lists them.
+    const kept = await data.all('notes');
+    setNotes(kept.sort((a, b) => b.createdAt.localeCompare(a.createdAt)));
+    await queued;
   }, [fail]);
 
   useEffect(() => {
     void load();
   }, [load]);
+
+  useOfflineEvents(
+    useCallback(
+      (event: OfflineEvent) => {
+        if (event.type === 'queued') void data.pending().then(setPending);
+        if (event.type === 'sent') void load();
+        if (event.type === 'refused') {
+          void load();
+          setNotice({
+            kind: 'error',
+            text: `A note written offline (“${preview(pendingText(event.change) ?? '')}”) was not saved: ${describeError(event.error, 'notes')}`,
+          });
+        }
+      },
+      [load],
+    ),
+  );
+
+  /** Keeps a note to send when the network is back. */
+  const queue = async () => {
+    await data.enqueue({ method: 'POST', path: '/api/notes', body: { text } });
+    setText('');
+    setNotice({ kind: 'info', text: 'You are offline: the note will be sent when you are back.' });
+  };
 
   const add = async (event?: SubmitEvent) => {
     event?.preventDefault();
@@ -42,12 +90,18 @@ export function Notes() {
     setBusy(true);
     setNotice(null);
     try {
+      if (auth.getUser() === undefined || !navigator.onLine) {
+        await queue();
+        return;
+      }
       const { note } = await api<{ note: Note }>('POST', '/api/notes', { text });
       setNotes((list) => [note, ...(list ?? [])]);
+      void data.put('notes', note);
       setText('');
       setNotice({ kind: 'success', text: 'Note added.' });
     } catch (caught) {
-      fail(caught);
+      if (offlineError(caught)) await queue().catch(fail);
+      else fail(caught);
     } finally {
       setBusy(false);
     }
@@ -60,6 +114,7 @@ export function Notes() {
     try {
       await api('DELETE', `/api/notes/${encodeURIComponent(note.id)}`);
       setNotes((list) => (list ?? []).filter((n) => n.id !== note.id));
+      void data.remove('notes', note.id);
       setNotice({ kind: 'success', text: 'Note deleted.' });
     } catch (caught) {
       fail(caught);
@@ -74,7 +129,8 @@ export function Notes() {
       <div className="view-head">
         <h1 tabIndex={-1}>Notes</h1>
         <p className="lede">
-          Private to your account and kept on the server. The browser stores no copy.
+          Private to your account and kept on the server. This browser keeps a copy of the notes
+          last seen for offline reading; it is deleted when you sign out.
         </p>
       </div>
       <section className="card" aria-labelledby={`${id}-new`}>
@@ -111,9 +167,22 @@ export function Notes() {
         <div className="card-head">
           <h2 id={`${id}-list`}>Your notes{notes ? ` (${notes.length})` : ''}</h2>
         </div>
+        {pending.length > 0 ? (
+          <ul className="notes" aria-label="Pending notes">
+            {pending.map((change) => (
+              <li key={change.seq} className="note note-pending">
+                <p className="note-text">{pendingText(change)}</p>
+                <div className="note-meta">
+                  <span className="badge">Pending</span>
+                  <span className="muted small">Sent when you are back online</span>
+                </div>
+              </li>
+            ))}
+          </ul>
+        ) : null}
         {notes === null ? (
           <p className="muted">Loading notes…</p>
-        ) : notes.length === 0 ? (
+        ) : notes.length === 0 && pending.length === 0 ? (
           <p className="empty">No notes yet. Write your first one above.</p>
         ) : (
           <ul className="notes">

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useId, useState } from 'react';
 import { auth } from '../auth.js';
 import { findCredentials, readEverything, show, type Snapshot } from '../inspect.js';
+import { useOfflineEvents } from '../offline.js';
 import { Messages, type Notice } from '../ui.js';
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
@@ -43,9 +44,12 @@ export function Security() {
     window.addEventListener('storage', onStorage);
     return () => window.removeEventListener('storage', onStorage);
   }, [refresh]);
+  // The offline store opening, queueing, sending or being wiped shows up at once too.
+  useOfflineEvents(useCallback(() => void refresh(), [refresh]));
 
   const findings = snapshot ? findCredentials(snapshot) : [];
   const databases = snapshot?.indexedDB;
+  const cached = snapshot?.caches;
   const tokenMode = auth.mode === 'token';
 
   return (
@@ -96,6 +100,12 @@ export function Security() {
               tab signs out all of them.
             </li>
             <li>No token, password or session id is written to Web Storage or IndexedDB.</li>
+            <li>
+              IndexedDB holds only non-sensitive offline data (your notes last seen and notes
+              written offline), in one database per user, deleted on sign-out. Cache Storage holds
+              only the public app shell, never an answer from <code>/auth</code> or{' '}
+              <code>/api</code>.
+            </li>
           </ul>
         ) : (
           <ul className="checklist">
@@ -109,6 +119,12 @@ export function Security() {
               without the cookie and is gone when the tab closes.
             </li>
             <li>No token, password or session id is written to Web Storage or IndexedDB.</li>
+            <li>
+              IndexedDB holds only non-sensitive offline data (your notes last seen and notes
+              written offline), in one database per user, deleted on sign-out. Cache Storage holds
+              only the public app shell, never an answer from <code>/auth</code> or{' '}
+              <code>/api</code>.
+            </li>
           </ul>
         )}
         <div className="actions">
@@ -174,12 +190,33 @@ export function Security() {
               {databases ? plural(databases.length, 'database', 'databases') : ''}
             </span>
           </div>
+          <p className="muted small">
+            Non-sensitive offline data: notes last seen and notes waiting to be sent. No credential.
+          </p>
           <pre className="dump">
             {snapshot === null
               ? '…'
               : databases === null || databases === undefined
                 ? 'This browser cannot list IndexedDB databases.'
                 : show(databases)}
+          </pre>
+        </section>
+        <section className="card" aria-labelledby={`${id}-caches`} data-testid="security-caches">
+          <div className="card-head">
+            <h2 id={`${id}-caches`}>Cache Storage</h2>
+            <span className="muted small">
+              {cached ? plural(cached.length, 'cache', 'caches') : ''}
+            </span>
+          </div>
+          <p className="muted small">
+            Non-sensitive: the public app shell the service worker keeps for offline use.
+          </p>
+          <pre className="dump">
+            {snapshot === null
+              ? '…'
+              : cached === null || cached === undefined
+                ? 'This browser has no Cache Storage here.'
+                : show(cached)}
           </pre>
         </section>
       </div>

@@ -4,6 +4,10 @@ import { auth } from '../auth.js';
 import { describeError, PASSWORD_POLICY } from '../messages.js';
 import { usePasswordStrength } from '../strength.js';
 import { Logo, Messages, PasswordStrength, type Notice } from '../ui.js';
+import { ForgotPassword } from './Recovery.js';
+import { PasskeySignIn } from './PasskeySignIn.js';
+import { SecondFactor } from './SecondFactor.js';
+import { SsoSignIn } from './SsoSignIn.js';
 
 type Intent = 'signin' | 'register';
 
@@ -27,6 +31,9 @@ export function SignIn({
   // The server refused this password for a new account (until it is edited).
   const [refused, setRefused] = useState(false);
   const strength = usePasswordStrength(password, email, name.trim());
+  const [forgot, setForgot] = useState(false);
+  // The password was right; the account's second factor is still to come.
+  const [secondStep, setSecondStep] = useState(false);
 
   const submit = async (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -44,11 +51,42 @@ export function SignIn({
       }
       // Signed in: the app shell swaps this page out.
     } catch (caught) {
+      if (caught instanceof LatchkeyError && caught.code === 'mfa_required') {
+        setSecondStep(true);
+        setBusy(null);
+        return;
+      }
       onNotice({ kind: 'error', text: describeError(caught, intent) });
       setRefused(caught instanceof LatchkeyError && caught.code === 'weak_password');
       setBusy(null);
     }
   };
+
+  if (forgot) return <ForgotPassword email={email} onBack={() => setForgot(false)} />;
+
+  if (secondStep) {
+    return (
+      <main className="signin">
+        <div className="signin-grid">
+          <section className="card signin-card" aria-labelledby={`${id}-title`}>
+            <div className="signin-brand">
+              <Logo />
+              <span>Latchkey</span>
+              <span className="brand-sub">reference app</span>
+            </div>
+            <h1 id={`${id}-title`}>Sign in</h1>
+            <Messages notice={notice} />
+            <SecondFactor
+              onBack={(next) => {
+                setSecondStep(false);
+                onNotice(next);
+              }}
+            />
+          </section>
+        </div>
+      </main>
+    );
+  }
 
   return (
     <main className="signin">
@@ -136,6 +174,13 @@ export function SignIn({
               </button>
             </div>
           </form>
+          <p className="forgot">
+            <button type="button" className="button secondary" onClick={() => setForgot(true)}>
+              Forgot password?
+            </button>
+          </p>
+          <PasskeySignIn disabled={busy !== null} onNotice={onNotice} />
+          <SsoSignIn />
         </section>
         <aside className="signin-aside" aria-label="About this app">
           <h2>Where your login lives</h2>
