@@ -41,7 +41,11 @@ const REQUIRED = [
   '@latchkey/adapters/node',
   '@latchkey/cli',
   '@latchkey/cli/config',
+  '@latchkey/cli/mail',
+  '@latchkey/cli/metrics',
   '@latchkey/client',
+  '@latchkey/client/offline',
+  '@latchkey/client/passkeys',
   '@latchkey/client/react',
   '@latchkey/core',
   '@latchkey/core/store-kit',
@@ -55,7 +59,12 @@ const REQUIRED = [
   '@latchkey/wire',
 ];
 /** Browser-side entry points: type-checked with the DOM library and without Node's types. */
-const BROWSER = new Set(['@latchkey/client', '@latchkey/client/react']);
+const BROWSER = new Set([
+  '@latchkey/client',
+  '@latchkey/client/offline',
+  '@latchkey/client/passkeys',
+  '@latchkey/client/react',
+]);
 /** Usable in both: type-checked in both projects. */
 const SHARED = new Set(['@latchkey/wire', '@latchkey/core/strength']);
 

@@ -206,7 +206,7 @@ describe('token mode in a real browser', () => {
       const since = Date.now();
       await page.reload();
       await page.getByRole('button', { name: 'Sign out' }).waitFor();
-      expect(await page.getByLabel('Email').count()).toBe(0);
+      expect(await page.getByLabel('Email', { exact: true }).count()).toBe(0);
       await seen.settled();
       expect(seen.refreshes(since).map((r) => r.status)).toContain(200);
       expect(seen.refreshes(since).every((r) => r.status === 200)).toBe(true);

@@ -53,6 +53,8 @@ describe('latchkey on SQLite (session mode)', () => {
         email: 'ada@example.com',
         name: 'Ada',
         createdAt: expect.any(String),
+        emailVerified: false,
+        mfa: [],
       },
       sessions: ada.map((d) => ({
         id: sessionIdOf(d),

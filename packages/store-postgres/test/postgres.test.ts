@@ -47,7 +47,7 @@ describe('createPostgresStore migrations', () => {
 
     const second = await open(schema);
     expect(await second.users.getUserById(user.id)).toEqual(user);
-    expect(await migrationVersion(schema)).toEqual([{ name: 'latchkey', version: 1 }]);
+    expect(await migrationVersion(schema)).toEqual([{ name: 'latchkey', version: 2 }]);
     expect(
       await adminQuery(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
@@ -56,6 +56,7 @@ describe('createPostgresStore migrations', () => {
     ).toEqual([
       { table_name: 'latchkey_migrations' },
       { table_name: 'latchkey_rate_limits' },
+      { table_name: 'latchkey_records' },
       { table_name: 'latchkey_sessions' },
       { table_name: 'latchkey_users' },
     ]);
@@ -65,7 +66,7 @@ describe('createPostgresStore migrations', () => {
     const schema = testSchema();
     const started = await Promise.all(Array.from({ length: 5 }, () => open(schema)));
 
-    expect(await migrationVersion(schema)).toEqual([{ name: 'latchkey', version: 1 }]);
+    expect(await migrationVersion(schema)).toEqual([{ name: 'latchkey', version: 2 }]);
     // They share one database: what one writes, the others read.
     const user = newUser();
     expect(await started[0]!.users.createUser(user)).toBe(true);
@@ -80,7 +81,7 @@ describe('createPostgresStore migrations', () => {
       const notes = ['CREATE TABLE notes (id TEXT PRIMARY KEY)'];
       expect(await applyMigrations(client, schema, 'app', notes)).toBe(1);
       expect(await applyMigrations(client, schema, 'app', notes)).toBe(0);
-      expect(await applyMigrations(client, schema, 'latchkey', [''])).toBe(0);
+      expect(await applyMigrations(client, schema, 'latchkey', ['', ''])).toBe(0);
 
       const broken = [...notes, 'CREATE TABLE tags (id TEXT)', 'CREATE TABLE oops ('];
       await expect(applyMigrations(client, schema, 'app', broken)).rejects.toThrow();
@@ -91,7 +92,7 @@ describe('createPostgresStore migrations', () => {
       expect(tags).toEqual([]);
       expect(await migrationVersion(schema)).toEqual([
         { name: 'app', version: 1 },
-        { name: 'latchkey', version: 1 },
+        { name: 'latchkey', version: 2 },
       ]);
     } finally {
       client.release();

@@ -1,3 +1,4 @@
+import type { JWK } from 'jose';
 import type { Duration } from '../duration.js';
 import { ConfigError, duration, integer } from './checks.js';
 
@@ -14,7 +15,7 @@ export interface OidcOptions {
   /** `client_secret_basic`. Give this or `privateKey`. */
   clientSecret?: string;
   /** `private_key_jwt`: the client's private signing JWK (with `alg`, and `kid` if the provider has several keys). */
-  privateKey?: JsonWebKey & { alg?: string; kid?: string };
+  privateKey?: JWK;
   /** The provider's name on the sign-in button (`Sign in with <name>`). @default 'SSO' */
   name?: string;
   /** Scopes asked for; must include `openid`. @default ['openid', 'email', 'profile', 'offline_access'] */
@@ -46,7 +47,7 @@ export interface OidcConfig {
     | { readonly method: 'client_secret_basic'; readonly secret: string }
     | {
         readonly method: 'private_key_jwt';
-        readonly jwk: JsonWebKey & { alg?: string; kid?: string };
+        readonly jwk: JWK;
       };
   readonly name: string;
   readonly scope: string;
