@@ -125,6 +125,27 @@ describe('sign-in through the provider, one server', () => {
     expect(cookie).not.toContain(params.get('state') ?? '-');
   });
 
+  it('limits sign-in starts per address (each writes a transaction record): 429 with Retry-After', async () => {
+    // Address limit 20 (20× LATCHKEY_LOGIN_LIMIT): 200 starts per window, then refused.
+    const limited = await startTestServer({
+      LATCHKEY_LOGIN_LIMIT: '1',
+      ...oidcEnv(provider, upstream),
+    });
+    try {
+      const start = () => fetch(new URL('/auth/oidc/login', limited.url), { redirect: 'manual' });
+      for (let i = 0; i < 200; i++) expect((await start()).status).toBe(302);
+      const refused = await start();
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe(
+        'rate_limited',
+      );
+      expect(refused.headers.getSetCookie()).toEqual([]);
+    } finally {
+      await limited.dispose();
+    }
+  });
+
   it('the callback starts a session for a new user and answers a page that moves to returnTo', async () => {
     const agent = new Agent(app.url);
     const login = uniqueLogin();
