@@ -337,7 +337,15 @@ export async function startSentinel(name = 'latchkey'): Promise<SentinelSetup> {
           'Ready to accept connections',
         );
         await until('the restarted node in sync', async () => {
-          return (await info(node, 'replication')).master_link_status === 'up';
+          const replication = await info(node, 'replication');
+          if (replication.master_link_status === 'up') return true;
+          // The sentinels may have moved the primary since it was read (a failover
+          // finishing late on a loaded machine): follow the one they name now.
+          const current = await primary();
+          if (current !== node && replication.master_port !== String(current.port)) {
+            await admin(node, (r) => r.call('REPLICAOF', current.host, String(current.port)));
+          }
+          return false;
         });
         await until('every sentinel counts the restarted replica', async () => {
           for (const sentinel of sentinels) {
