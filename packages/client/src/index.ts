@@ -134,10 +134,7 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
       signedOut(true);
     },
     signInWith: signIn,
-    async logout() {
-      await strategy.logout();
-      signedOut(true);
-    },
+    logout: () => strategy.logout(() => signedOut(true)),
     session,
     async sessions() {
       return (await (await transport.call('GET', '/sessions')).json()) as SessionListResponse;

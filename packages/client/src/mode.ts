@@ -26,8 +26,12 @@ export interface Mode {
   start(): Promise<PublicUser | null>;
   /** `POST` a sign-in route (`/login`, `/register`); takes the new credential, tells the tabs. */
   signIn(path: string, body: unknown): Promise<PublicUser>;
-  /** `POST /logout`. */
-  logout(): Promise<unknown>;
+  /**
+   * `POST /logout`, then `over()` (forget the credential, tell the other tabs). Token mode
+   * runs both holding the refresh lock: a tab queued for the lock must hear "signed out"
+   * before it can take the lock and refresh with the cookie this just revoked.
+   */
+  logout(over: () => void): Promise<void>;
   /** `POST /password`, and whatever the new session needs. */
   changePassword(input: { currentPassword: string; newPassword: string }): Promise<void>;
   /** Before `GET /session`: `false` when nobody is signed in, so there is nothing to ask. */

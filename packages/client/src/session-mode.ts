@@ -48,7 +48,10 @@ export function sessionMode({ transport, tabs, who, session }: Parts): Mode {
       tabs.post({ type: 'in' });
       return reply.user;
     },
-    logout: () => transport.call('POST', '/logout'),
+    async logout(over) {
+      await transport.call('POST', '/logout');
+      over();
+    },
     async changePassword(input) {
       await transport.call('POST', '/password', input);
       // The session was re-issued under a new id, so its CSRF token changed too.

@@ -52,9 +52,13 @@ export function tokenMode({ transport, tabs, who, now, ended }: Parts): Mode {
       else tabs.post({ type: 'in' });
       return reply.user;
     },
-    // Under the lock, so no tab is rotating the cookie this revokes.
-    logout: () =>
-      tabs.withLock(() => transport.call('POST', '/logout', undefined, { locked: true })),
+    // Under the lock, so no tab is rotating the cookie this revokes; and the other tabs are
+    // told before the lock is let go, so one queued for it does not refresh a revoked family.
+    logout: (over) =>
+      tabs.withLock(async () => {
+        await transport.call('POST', '/logout', undefined, { locked: true });
+        over();
+      }),
     changePassword: (input) =>
       // The server re-issues this session as a new refresh family (new cookie): get its
       // access token before any tab can refresh with the cookie the change revoked.

@@ -69,7 +69,9 @@ class FakeLocks {
           this.queue.shift()?.();
         };
         const release = this.release;
-        Promise.resolve().then(callback).then(resolve, reject).finally(release);
+        // As the spec orders it: the lock is released (and granted to the next waiter) before
+        // the holder's request promise settles.
+        Promise.resolve().then(callback).finally(release).then(resolve, reject);
       };
       if (this.held) this.queue.push(run);
       else run();
@@ -602,6 +604,30 @@ describe('token mode: many tabs', () => {
     const count = server.sent.length;
     await pass(3_600_000);
     expect(server.sent).toHaveLength(count);
+  });
+
+  it('a renewal queued for the lock behind a sign-out hears of it first and sends nothing', async () => {
+    const server = tokenServer().signedIn();
+    let answer: () => void = () => undefined;
+    const slowLogout: typeof globalThis.fetch = async (input, init) => {
+      if (urlOf(input).endsWith('/auth/logout')) await new Promise<void>((r) => (answer = r));
+      return server.fetch(input, init);
+    };
+    const a = tab(slowLogout);
+    const b = tab(server.fetch);
+    await a.start();
+    await pass();
+    await b.start();
+    const refreshes = server.refreshCalls().length;
+    const out = a.logout();
+    await pass(480_000); // both renewals come due while a's sign-out holds the lock
+    expect(locks.queue.length).toBe(2);
+    answer();
+    await out;
+    await pass();
+    expect(b.getUser()).toBeNull();
+    // Neither queued renewal presented the cookie the sign-out had just revoked.
+    expect(server.refreshCalls()).toHaveLength(refreshes);
   });
 
   it('sign-in in one tab signs in the others, with the shared token', async () => {
