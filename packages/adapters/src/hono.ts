@@ -67,25 +67,36 @@ function toResponse(reply: AuthReply): Response {
 export function latchkeyHono(latchkey: Latchkey) {
   const headers = Object.entries(securityHeadersOf(latchkey.config));
 
+  // Latchkey's own answers carry the security headers already (AuthReply).
+  const answeredHere = new WeakSet<Context>();
+
   const securityHeaders: MiddlewareHandler = async (c, next) => {
     const outgoing = nodeOf(c).outgoing;
+    await next();
     if (outgoing) {
-      // On Node the headers go on the ServerResponse before the handler runs:
-      // writeHead() later merges them under the Response's own, so a header the
-      // app sets itself still wins, and no Response is rebuilt.
-      for (const [name, value] of headers) outgoing.setHeader(name, value);
-      await next();
+      // On Node the headers go on the ServerResponse, which @hono/node-server writes
+      // after the app is done: writeHead() merges them under the Response's own, so a
+      // header the app set still wins, and no Response is rebuilt. Not for Latchkey's
+      // own answers: they have them, and a header set here would make writeHead()
+      // re-validate every one of theirs.
+      if (!answeredHere.has(c) && !outgoing.headersSent) {
+        for (const [name, value] of headers) {
+          if (!outgoing.hasHeader(name)) outgoing.setHeader(name, value);
+        }
+      }
       return;
     }
-    await next();
     // Reassigning c.res makes Hono rebuild the response; only do it when the
     // headers could not be changed in place.
     const secured = latchkey.secure(c.res);
     if (secured !== c.res) c.res = secured;
   };
 
-  const routes = async (c: Context) =>
-    toResponse(await latchkey.answer(authRequestOf(c), connectionOf(c)));
+  const routes = async (c: Context) => {
+    const response = toResponse(await latchkey.answer(authRequestOf(c), connectionOf(c)));
+    answeredHere.add(c);
+    return response;
+  };
 
   const requireAuth: MiddlewareHandler<{ Variables: LatchkeyVariables }> = async (c, next) => {
     const auth = await latchkey.authenticate(headOf(c), connectionOf(c));

@@ -1,3 +1,4 @@
+import { createBoundedCache } from './bounded-cache.js';
 import { sha256, type Signer } from './crypto.js';
 
 const SHAPE = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
@@ -39,17 +40,7 @@ export function createCredentialCodec(
   purpose: string,
   options: CredentialCodecOptions = {},
 ): CredentialCodec {
-  const cacheEntries = options.cacheEntries ?? 0;
-  const verified = new Map<string, DecodedCredential>();
-  const remember = (value: string, decoded: DecodedCredential) => {
-    if (cacheEntries === 0) return;
-    if (verified.size >= cacheEntries) {
-      // Oldest first: Map iterates in insertion order.
-      const oldest = verified.keys().next();
-      if (!oldest.done) verified.delete(oldest.value);
-    }
-    verified.set(value, decoded);
-  };
+  const verified = createBoundedCache<DecodedCredential>(options.cacheEntries ?? 0);
 
   return {
     async encode(id, secret) {
@@ -70,7 +61,7 @@ export function createCredentialCodec(
         secretHash: await sha256(secret),
         renew: result.renew,
       });
-      remember(value, decoded);
+      verified.set(value, decoded);
       return decoded;
     },
   };

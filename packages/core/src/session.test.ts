@@ -8,6 +8,12 @@ import type { LatchkeyStore } from './stores/types.js';
 const MIN = 60_000;
 const client = { userAgent: 'test-agent', ip: '192.0.2.1' };
 
+const timing = () => ({
+  idleTimeoutMs: 30 * MIN,
+  absoluteTimeoutMs: 120 * MIN,
+  touchIntervalMs: MIN,
+});
+
 describe('session strategy', () => {
   let now: number;
   let store: LatchkeyStore;
@@ -129,6 +135,28 @@ describe('session strategy', () => {
     expect(await sessions.verifyCsrfToken(b.session, token)).toBe(false);
     expect(await sessions.verifyCsrfToken(a.session, null)).toBe(false);
     expect(await sessions.verifyCsrfToken(a.session, 'x')).toBe(false);
+  });
+
+  it('signs a session’s CSRF token once, and a token of an older key still verifies', async () => {
+    const signer = createSigner(secrets);
+    const sign = vi.spyOn(signer, 'sign');
+    const strategy = createSessionStrategy(store, signer, { ...timing(), now: () => now });
+    const { session } = await strategy.create('u1', client);
+    sign.mockClear();
+    const token = await strategy.csrfToken(session);
+    expect(await strategy.csrfToken(session)).toBe(token);
+    expect(await strategy.verifyCsrfToken(session, token)).toBe(true);
+    expect(sign).toHaveBeenCalledTimes(1);
+    // After a key rotation the new key signs, and the old key's token is still good.
+    const rotated = createSessionStrategy(store, createSigner(['n'.repeat(32), ...secrets]), {
+      ...timing(),
+      now: () => now,
+    });
+    const fresh = await rotated.csrfToken(session);
+    expect(fresh).not.toBe(token);
+    expect(await rotated.verifyCsrfToken(session, token)).toBe(true);
+    expect(await rotated.verifyCsrfToken(session, fresh)).toBe(true);
+    expect(await rotated.verifyCsrfToken({ ...session, secretHash: 'other' }, fresh)).toBe(false);
   });
 
   it('drops a session whose user no longer exists', async () => {

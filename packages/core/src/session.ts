@@ -1,3 +1,4 @@
+import { createBoundedCache } from './bounded-cache.js';
 import { createCredentialCodec, type CredentialCodec } from './credential.js';
 import { constantTimeEqual, randomToken, sha256, type Signer } from './crypto.js';
 import type { LatchkeyStore, SessionRecord, UserRecord } from './stores/types.js';
@@ -81,6 +82,16 @@ export function createSessionStrategy(
 ): SessionStrategy {
   // Session cookies come back on every request: remember the ones that verified.
   const codec = createCredentialCodec(signer, 'session', { cacheEntries: 10_000 });
+  // `GET /session` hands the anti-forgery token out on every call: remember it per session.
+  const csrfTokens = createBoundedCache<string>(10_000);
+  const csrfToken = async (session: SessionRecord): Promise<string> => {
+    const message = `${session.id}.${session.secretHash}`;
+    const known = csrfTokens.get(message);
+    if (known !== undefined) return known;
+    const token = await signer.sign('csrf', message);
+    csrfTokens.set(message, token);
+    return token;
+  };
 
   return {
     create: (userId, client) => createSessionRecord(store, codec, timing, userId, client),
@@ -121,12 +132,13 @@ export function createSessionStrategy(
 
     // The anti-forgery token is an HMAC of the session's public id and its secret's
     // hash: bound to this session, useless for any other, and stateless to check.
-    csrfToken(session) {
-      return signer.sign('csrf', `${session.id}.${session.secretHash}`);
-    },
+    csrfToken,
 
     async verifyCsrfToken(session, token) {
       if (token === null) return false;
+      // The token this session's key gives now, compared in constant time; a token
+      // signed under an older key still verifies (key rotation).
+      if (constantTimeEqual(token, await csrfToken(session))) return true;
       return (await signer.verify('csrf', `${session.id}.${session.secretHash}`, token)).valid;
     },
   };

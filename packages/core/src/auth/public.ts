@@ -1,7 +1,18 @@
+import { createBoundedCache } from '../bounded-cache.js';
 import type { SessionRecord, UserRecord } from '../stores/types.js';
 import type { PublicUser, SessionInfo, SessionListItem } from '../wire.js';
 
-const iso = (ms: number) => new Date(ms).toISOString();
+// The same few instants (a user's creation, a session's expiries) are formatted on
+// every `GET /session`: remember their text.
+const isoTexts = createBoundedCache<string, number>(10_000);
+const iso = (ms: number): string => {
+  let text = isoTexts.get(ms);
+  if (text === undefined) {
+    text = new Date(ms).toISOString();
+    isoTexts.set(ms, text);
+  }
+  return text;
+};
 
 /** A user as the wire shows it: never the password hash. */
 export function toPublicUser(user: UserRecord): PublicUser {
