@@ -119,7 +119,8 @@ export async function listen(
     answering.add(res);
     // Node ends the connection after an answer that says so: no keep-alive while draining.
     if (draining) res.setHeader('Connection', 'close');
-    res.once('close', () => {
+    // 'close' fires once per response; on() skips once()'s wrapper on this hot path.
+    res.on('close', () => {
       inFlight--;
       answering.delete(res);
       if (connection && --connection.active === 0) {
