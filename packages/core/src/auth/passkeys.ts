@@ -11,9 +11,9 @@ import {
 import type { LatchkeyConfig } from '../config.js';
 import { base64url, fromBase64url, randomToken } from '../crypto.js';
 import { fail, type LatchkeyError } from '../errors.js';
-import type { Limiter, StoredRecord, UserRecord } from '../stores/types.js';
+import type { StoredRecord, UserRecord } from '../stores/types.js';
 import type { AuthContext, Caller, Principal, Result } from './context.js';
-import { rateLimited } from './limits.js';
+import { counted, rateLimited, type CountedLimit } from './limits.js';
 import { startSignIn, type SignIn } from './sign-in.js';
 import { markRecentlyAuthenticated, requireRecentAuth } from './step-up.js';
 
@@ -49,8 +49,7 @@ export interface PasskeySettings {
   /** Shown by the authenticator. */
   readonly rpName: string;
   /** Options requests (login and reauth) per client address, per rate-limit window. */
-  readonly optionsLimiter: Limiter;
-  readonly optionsLimit: number;
+  readonly optionsLimit: CountedLimit;
 }
 
 export function passkeySettings(ctx: AuthContext, config: LatchkeyConfig): PasskeySettings {
@@ -58,11 +57,13 @@ export function passkeySettings(ctx: AuthContext, config: LatchkeyConfig): Passk
     rpID: new URL(config.publicOrigin).hostname,
     origin: config.publicOrigin,
     rpName: config.siteName,
-    optionsLimiter: ctx.store.rateLimits.createLimiter({
-      name: 'webauthn-options',
-      windowMs: config.rateLimitWindowMs,
-    }),
-    optionsLimit: config.addressLimit * 10,
+    optionsLimit: counted(
+      ctx.store.rateLimits.createLimiter({
+        name: 'webauthn-options',
+        windowMs: config.rateLimitWindowMs,
+      }),
+      config.addressLimit * 10,
+    ),
   };
 }
 
@@ -349,8 +350,8 @@ export async function passkeyLoginOptions(
   settings: PasskeySettings,
   caller: Caller,
 ): Promise<Result<{ options: PublicKeyCredentialRequestOptionsJSON }>> {
-  const state = await settings.optionsLimiter.hit(caller.client.ip ?? 'unknown');
-  if (state.consumed > settings.optionsLimit) return { ok: false, error: rateLimited(state) };
+  const over = await settings.optionsLimit.exceeded(caller.client.ip ?? 'unknown');
+  if (over) return { ok: false, error: rateLimited(over) };
   const options = await generateAuthenticationOptions({
     rpID: settings.rpID,
     challenge: crypto.getRandomValues(new Uint8Array(32)),

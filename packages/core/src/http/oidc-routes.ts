@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import { rateLimited } from '../auth/limits.js';
+import { counted, rateLimited } from '../auth/limits.js';
 import { logout } from '../auth/logout.js';
 import { oidcSignIn } from '../auth/oidc-sign-in.js';
 import { readCookie, serializeCookie } from '../cookies.js';
@@ -120,17 +120,19 @@ export function oidcRoutes(feature: OidcFeature) {
     const unreachable = (error: unknown) => fail('upstream_unavailable', { cause: error });
     // Each sign-in start writes a 10-minute transaction record: bounded per address, like
     // the passkey options (a generous 10× the address limit, for offices behind one NAT).
-    const startLimiter = ctx.store.rateLimits.createLimiter({
-      name: 'oidc-login',
-      windowMs: config.rateLimitWindowMs,
-    });
-    const startLimit = config.addressLimit * 10;
+    const startLimit = counted(
+      ctx.store.rateLimits.createLimiter({
+        name: 'oidc-login',
+        windowMs: config.rateLimitWindowMs,
+      }),
+      config.addressLimit * 10,
+    );
 
     const login: Route['handler'] = async (request, connection) => {
-      const started = await startLimiter.hit(
+      const over = await startLimit.exceeded(
         kit.reader.client(request, connection).ip ?? 'unknown',
       );
-      if (started.consumed > startLimit) throw rateLimited(started);
+      if (over) throw rateLimited(over);
       const query = new URL(request.url, 'http://localhost').searchParams;
       const now = ctx.now();
       const transaction: Transaction = {
