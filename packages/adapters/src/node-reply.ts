@@ -22,10 +22,13 @@ export function authRequest(incoming: IncomingMessage, url = incoming.url ?? '/'
 
 /** Writes an auth reply with Node's own `writeHead`; headers the app set before are kept. */
 export function writeReply(res: ServerResponse, reply: AuthReply): void {
-  const headers: Record<string, string | readonly string[]> = { ...reply.headers };
-  if (reply.cookies.length > 0) headers['Set-Cookie'] = reply.cookies;
-  if (reply.body !== null) headers['Content-Length'] = String(Buffer.byteLength(reply.body));
-  res.writeHead(reply.status, headers as Record<string, string | string[]>);
+  // A flat [name, value, ...] list, as createNodeResponder writes: cheaper for Node
+  // than a record copied from the reply's and then extended (measured in-process).
+  const headers: (string | readonly string[])[] = [];
+  for (const name in reply.headers) headers.push(name, reply.headers[name] as string);
+  if (reply.cookies.length > 0) headers.push('Set-Cookie', reply.cookies);
+  if (reply.body !== null) headers.push('Content-Length', String(Buffer.byteLength(reply.body)));
+  res.writeHead(reply.status, headers as string[]);
   res.end(reply.body ?? undefined);
 }
 

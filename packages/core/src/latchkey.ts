@@ -9,6 +9,7 @@ import { createRequestReader } from './http/request.js';
 import {
   errorReply,
   finishReply,
+  replyHeaders,
   JSON_CONTENT_TYPE,
   jsonResponse,
   replyResponse,
@@ -143,14 +144,14 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
     );
 
   // Every auth answer: the security headers, and never stored by any cache.
-  const replyHeaders = Object.freeze({ ...headers, 'Cache-Control': 'no-store' });
+  const fixedReplyHeaders = replyHeaders({ ...headers, 'Cache-Control': 'no-store' });
   const answer = async (request: AuthRequest, connection?: ConnectionInfo) => {
     try {
-      return finishReply(await routes(request, connection), replyHeaders);
+      return finishReply(await routes(request, connection), fixedReplyHeaders);
     } catch (error) {
       const failure =
         error instanceof LatchkeyError ? error : fail('internal_error', { cause: error });
-      return finishReply(errorReply(failure), replyHeaders);
+      return finishReply(errorReply(failure), fixedReplyHeaders);
     }
   };
 
@@ -161,7 +162,7 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
     answer,
     authenticate,
     errorResponse: (error: LatchkeyError) =>
-      replyResponse(finishReply(errorReply(error), replyHeaders)),
+      replyResponse(finishReply(errorReply(error), fixedReplyHeaders)),
     secure,
     json,
     async sweepExpired() {
@@ -179,7 +180,7 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
             vault: oidcFeature.vault,
             authenticate: authenticateRequest,
             errorResponse: (error, setCookies = []) =>
-              replyResponse(finishReply(errorReply(error, setCookies), replyHeaders)),
+              replyResponse(finishReply(errorReply(error, setCookies), fixedReplyHeaders)),
             secure: (response) => secure(response, { private: true }),
             clearedCredential: cookies.clearedCredential,
           }),
