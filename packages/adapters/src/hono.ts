@@ -9,7 +9,7 @@ import {
   type Latchkey,
   type RequestHead,
 } from '@latchkey/core';
-import { requestHead } from './incoming.js';
+import { LazyBodyRequest, requestHead } from './incoming.js';
 
 /** What `requireAuth` puts on the context for route handlers. */
 export type LatchkeyVariables = { auth: Extract<AuthResult, { ok: true }> };
@@ -37,16 +37,7 @@ function headOf(c: Context): RequestHead {
 function authRequestOf(c: Context): AuthRequest {
   const incoming = nodeOf(c).incoming;
   if (!incoming) return c.req.raw;
-  const head = requestHead(incoming);
-  return {
-    method: head.method,
-    headers: head.headers,
-    url: c.req.url,
-    // Built on first read: only the POST routes read a body.
-    get body() {
-      return c.req.raw.body;
-    },
-  };
+  return new LazyBodyRequest(requestHead(incoming), c.req.url, () => c.req.raw.body);
 }
 
 /** A Response from plain records, the form @hono/node-server writes without copying. */

@@ -1,23 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { AuthReply, AuthRequest, ConnectionInfo, Latchkey } from '@latchkey/core';
-import { connectionOf, requestHead } from './incoming.js';
+import { connectionOf, LazyBodyRequest, requestHead } from './incoming.js';
 
 /**
  * The auth routes' view of a Node request: the head read from the parsed headers,
  * the body stream made only when a route reads it (the POST routes).
  */
 export function authRequest(incoming: IncomingMessage, url = incoming.url ?? '/'): AuthRequest {
-  const head = requestHead(incoming);
-  let body: ReadableStream<Uint8Array> | null | undefined;
-  return {
-    method: head.method,
-    headers: head.headers,
+  return new LazyBodyRequest(
+    requestHead(incoming),
     url,
-    get body() {
-      return (body ??= Readable.toWeb(incoming) as ReadableStream<Uint8Array>);
-    },
-  };
+    () => Readable.toWeb(incoming) as ReadableStream<Uint8Array>,
+  );
 }
 
 /** Writes an auth reply with Node's own `writeHead`; headers the app set before are kept. */

