@@ -15,6 +15,7 @@ import {
 } from '@latchkey/core';
 import { connectionOf, isUnderBasePath, requestHead, type Authenticated } from './incoming.js';
 import { answerNode } from './node-reply.js';
+import { answeredByLatchkey, headAdditions } from './node-head.js';
 
 export type { Authenticated } from './incoming.js';
 
@@ -84,9 +85,10 @@ const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
  * JSON error with the security headers and `Cache-Control: no-store`. A fault it
  * did not expect (a bug, not a store outage: that is `503`) answers `500
  * internal_error`, without a stack, and is logged with `request.log.error`.
- * `securityHeaders` sets the headers on the Node response, so answers written
- * past Fastify (`reply.hijack()`) get them too; a header the app sets with
- * `reply.header` wins.
+ * `securityHeaders` merges the headers into the head when it is written, by Fastify
+ * or by a route that hijacked the reply (`reply.hijack()`), so answers written past
+ * Fastify get them too; a header the app sets (`reply.header`, or `setHeader` on
+ * the Node response) wins.
  */
 export function latchkeyFastify(latchkey: Latchkey): LatchkeyFastify {
   const secure = Object.entries(headersOf(latchkey.config));
@@ -124,18 +126,17 @@ export function latchkeyFastify(latchkey: Latchkey): LatchkeyFastify {
 
   const lowerSecure = secure.map(([name, value]) => [name, name.toLowerCase(), value] as const);
   const securityHeaders: onRequestHookHandler = (_request, reply, done) => {
-    const raw = reply.raw;
-    // One list of the names already set (usually none) instead of a hasHeader() each.
-    const taken = raw.getHeaderNames();
-    for (const [name, lower, value] of lowerSecure) {
-      if (!taken.includes(lower)) raw.setHeader(name, value);
-    }
+    // Merged into the head when it is written (by Fastify, or by a route that hijacked
+    // the reply), each unless the head or the response has it: setting them on the
+    // Node response here instead sent every answer down writeHead's slow path.
+    headAdditions(reply.raw).secure = lowerSecure;
     done();
   };
 
   /** Hands the request to Latchkey before Fastify reads its body. */
   const handOff = (request: FastifyRequest, reply: FastifyReply): void => {
     reply.hijack();
+    answeredByLatchkey(reply.raw);
     // A route's failure is its JSON error; what is left is a response that cannot be written.
     answerNode(latchkey, request.raw, reply.raw).catch((error: unknown) => {
       request.log.error({ err: error }, 'latchkeyFastify: the auth answer failed');
