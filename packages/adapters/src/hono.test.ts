@@ -31,6 +31,11 @@ async function start(store: LatchkeyStore, secrets: string[]) {
   app.get('/framed', (c) => c.text('mine', 200, { 'X-Frame-Options': 'SAMEORIGIN' }));
   app.use('/api/*', requireAuth);
   app.get('/api/me', (c) => c.json({ id: c.get('auth').userId }));
+  // Built by Latchkey: the headers and no-store are in it, none are added.
+  app.get('/api/built', () => latchkey.json({ ok: true }));
+  app.get('/api/built-cached', () =>
+    latchkey.json({ ok: true }, { cacheControl: 'private, max-age=60' }),
+  );
   app.get('/api/cached', (c) =>
     c.json({ ok: true }, 200, { 'Cache-Control': 'private, max-age=60' }),
   );
@@ -95,6 +100,14 @@ describe('latchkeyHono on @hono/node-server', { timeout: 30_000 }, () => {
     expect(me.headers.get('cache-control')).toBe('no-store');
     const cached = await fetch(`${base}/api/cached`, { headers: { cookie } });
     expect(cached.headers.get('cache-control')).toBe('private, max-age=60');
+    // A header sent twice would read back joined with ", ".
+    const built = await fetch(`${base}/api/built`, { headers: { cookie } });
+    expect(built.headers.get('cache-control')).toBe('no-store');
+    expect(built.headers.get('x-frame-options')).toBe('DENY');
+    expect(built.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const builtCached = await fetch(`${base}/api/built-cached`, { headers: { cookie } });
+    expect(builtCached.headers.get('cache-control')).toBe('private, max-age=60');
+    expect(builtCached.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
   it('requireAuth sends the cookie re-signed under the newest key', async () => {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import {
+  isLatchkeyResponse,
   securityHeaders as securityHeadersOf,
   type AuthReply,
   type AuthRequest,
@@ -69,11 +70,12 @@ export function latchkeyHono(latchkey: Latchkey) {
       // On Node the headers go on the ServerResponse, which @hono/node-server writes
       // after the app is done: writeHead() merges them under the Response's own, so a
       // header the app set still wins, and no Response is rebuilt. Not for Latchkey's
-      // own answers: they have them, and a header set here would make writeHead()
-      // re-validate every one of theirs. (Merging them in at writeHead() time instead,
+      // own answers (the auth routes, and the app's answers built with latchkey.json()
+      // or errorResponse()): they have them, and a header set here would make
+      // writeHead() re-validate every one of theirs. (Merging them in at writeHead() time instead,
       // as the Fastify binding does, measured slower here: the reference app's
       // GET /api/notes went from 0.39x to 0.31x bare node:http.)
-      if (!answeredHere.has(c) && !outgoing.headersSent) {
+      if (!answeredHere.has(c) && !outgoing.headersSent && !isLatchkeyResponse(c.res)) {
         // One list of the names already set instead of a hasHeader() per header.
         const taken = outgoing.getHeaderNames();
         for (const [name, lower, value] of lowerHeaders) {
@@ -101,9 +103,12 @@ export function latchkeyHono(latchkey: Latchkey) {
     const outgoing = nodeOf(c).outgoing;
     // An answer about this user must not be kept by a shared or browser cache.
     if (outgoing && auth.setCookies.length === 0) {
-      // Merged under the Response's own headers by writeHead(), as above.
-      outgoing.setHeader('Cache-Control', 'no-store');
       await next();
+      // Merged under the Response's own headers by writeHead(), as above. An answer
+      // built with latchkey.json() says no-store (or the app's cacheControl) already.
+      if (!outgoing.headersSent && !isLatchkeyResponse(c.res)) {
+        outgoing.setHeader('Cache-Control', 'no-store');
+      }
       return;
     }
     await next();

@@ -88,6 +88,17 @@ export function finishReply(value: Reply, fixed: ReplyHeaders): AuthReply {
   };
 }
 
+/** Set on every Response Latchkey builds (shared across copies of the package). */
+const BUILT_HERE = Symbol.for('latchkey.response');
+
+/**
+ * Whether Latchkey built this Response (`json`, `errorResponse`, `handle`): it carries
+ * the security headers and its own `Cache-Control` already, so a binding adds none.
+ */
+export function isLatchkeyResponse(response: Response): boolean {
+  return (response as Response & { [BUILT_HERE]?: true })[BUILT_HERE] === true;
+}
+
 /** The Web Response for a finished reply: a plain record when no cookie is set (cheap on Node). */
 export function replyResponse(value: AuthReply): Response {
   let headers: HeadersInit = { ...value.headers };
@@ -96,7 +107,9 @@ export function replyResponse(value: AuthReply): Response {
     for (const cookie of value.cookies) all.append('Set-Cookie', cookie);
     headers = all;
   }
-  return new Response(value.body, { status: value.status, headers });
+  const response = new Response(value.body, { status: value.status, headers });
+  (response as Response & { [BUILT_HERE]?: true })[BUILT_HERE] = true;
+  return response;
 }
 
 /**
