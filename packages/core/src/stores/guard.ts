@@ -14,32 +14,54 @@ export function failClosed<T extends object>(
   logger?: SecurityLogger,
   now: () => number = Date.now,
 ): T {
-  // One wrapper per method, made on first use: this sits on every request's path.
-  const wrappers = new Map<PropertyKey, { of: unknown; wrapper: unknown }>();
-  return new Proxy(target, {
-    get(obj, property, receiver) {
-      const value: unknown = Reflect.get(obj, property, receiver);
-      if (typeof value !== 'function') return value;
-      const cached = wrappers.get(property);
-      if (cached?.of === value) return cached.wrapper;
-      const wrapper = async (...args: unknown[]) => {
-        try {
-          return await (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
-        } catch (error) {
-          if (error instanceof LatchkeyError) throw error;
-          logger?.({
-            event: 'store_unavailable',
-            operation: `${area}.${String(property)}`,
-            error: error instanceof Error ? error.name : 'unknown',
-            time: new Date(now()).toISOString(),
-          });
-          throw fail('store_unavailable', { cause: error });
-        }
-      };
-      wrappers.set(property, { of: value, wrapper });
-      return wrapper;
-    },
-  });
+  const refuse = (method: string, error: unknown): never => {
+    if (error instanceof LatchkeyError) throw error;
+    logger?.({
+      event: 'store_unavailable',
+      operation: `${area}.${method}`,
+      error: error instanceof Error ? error.name : 'unknown',
+      time: new Date(now()).toISOString(),
+    });
+    throw fail('store_unavailable', { cause: error });
+  };
+  // The wrappers are made once, here, on an object whose prototype is the target (so
+  // anything else is read from it), rather than through a Proxy: this sits on every
+  // request's path, and a Proxy's get trap plus an async wrapper per call cost more
+  // than the store lookup the near-cache answers from memory. Each call reads the
+  // method from the target, so one replaced later (a test's fault) is still guarded.
+  const guarded = Object.create(target) as Record<string, unknown>;
+  const methods = target as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const name of methodNames(target)) {
+    const onFault = (error: unknown) => refuse(name, error);
+    guarded[name] = (...args: unknown[]): Promise<unknown> => {
+      let pending: unknown;
+      try {
+        pending = (methods[name] as (...a: unknown[]) => unknown)(...args);
+      } catch (error) {
+        // A synchronous throw still reaches the caller as a rejection, like an async method's.
+        return new Promise(() => refuse(name, error));
+      }
+      return Promise.resolve(pending).catch(onFault);
+    };
+  }
+  return guarded as T;
+}
+
+/** The target's methods, own and inherited (a class's), up to Object.prototype. */
+function methodNames(target: object): Set<string> {
+  const names = new Set<string>();
+  for (
+    let level: object | null = target;
+    level !== null && level !== Object.prototype;
+    level = Object.getPrototypeOf(level) as object | null
+  ) {
+    for (const name of Object.getOwnPropertyNames(level)) {
+      if (name === 'constructor') continue;
+      const descriptor = Object.getOwnPropertyDescriptor(level, name);
+      if (typeof descriptor?.value === 'function') names.add(name);
+    }
+  }
+  return names;
 }
 
 /**
