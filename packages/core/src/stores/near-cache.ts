@@ -1,44 +1,27 @@
+import type {
+  Invalidation,
+  InvalidationChannel,
+  NearCacheOptions,
+  NearCacheStats,
+} from './near-cache-types.js';
 import type { LatchkeyStore, SessionRecord, UserRecord } from './types.js';
 
-/** What one server tells the others when a session or user changes. */
-export type Invalidation = { kind: 'session'; id: string } | { kind: 'user'; id: string };
-
-/**
- * A broadcast channel between app servers (Redis pub/sub in production). `healthy`
- * is true only while messages are known to arrive: after a disconnect, messages
- * may have been missed, so the cache must not serve until it has been flushed.
- */
-export interface InvalidationChannel {
-  publish(message: Invalidation): Promise<void>;
-  /** Registers the handler; `onReset` is called whenever delivery (re)starts after a gap. */
-  subscribe(onMessage: (message: Invalidation) => void, onReset: () => void): void;
-  healthy(): boolean;
-  close(): Promise<void>;
-}
-
-export interface NearCacheOptions {
-  /**
-   * Longest an entry is served without re-reading the store. Also the bound on how
-   * long another server may serve a revoked session when a publish fails (see
-   * `withNearCache`). @default 30000
-   */
-  maxAgeMs?: number;
-  /** Entries kept at most; the oldest go first. @default 50000 */
-  maxEntries?: number;
-  /** Clock. @default Date.now */
-  now?: () => number;
-}
-
-export interface NearCacheStats {
-  hits: number;
-  misses: number;
-  bypassed: number;
-}
+export type {
+  Invalidation,
+  InvalidationChannel,
+  NearCacheOptions,
+  NearCacheStats,
+} from './near-cache-types.js';
 
 interface Entry<T> {
   value: T;
   cachedAt: number;
 }
+
+const always = () => true;
+/** A cached session is trusted only before its expiry: another server may have slid it. */
+const unexpired = (session: SessionRecord, t: number) =>
+  t < session.idleExpiresAt && t < session.expiresAt;
 
 /** First and longest wait between background re-sends of an undelivered invalidation. */
 const RETRY_FIRST_MS = 100;
@@ -124,15 +107,20 @@ export function withNearCache(
     map.set(key, { value, cachedAt: now() });
   };
 
-  /** A fresh, trustworthy entry, or undefined (and counts why). */
-  const fresh = <T>(map: Map<string, Entry<T>>, key: string, usable: (value: T) => boolean) => {
+  /** A fresh, trustworthy entry at time `t`, or undefined (and counts why). */
+  const fresh = <T>(
+    map: Map<string, Entry<T>>,
+    key: string,
+    t: number,
+    usable: (value: T, t: number) => boolean,
+  ) => {
     if (!serving()) {
       stats.bypassed++;
       if (map.size > 0) flush();
       return undefined;
     }
     const entry = map.get(key);
-    if (entry && now() - entry.cachedAt < maxAgeMs && usable(entry.value)) {
+    if (entry && t - entry.cachedAt < maxAgeMs && usable(entry.value, t)) {
       stats.hits++;
       return entry.value;
     }
@@ -207,19 +195,30 @@ export function withNearCache(
     return result;
   };
 
+  const readUser = async (id: string) => {
+    const since = generation;
+    const user = await store.users.getUserById(id);
+    if (user) put(users, id, { ...user }, since);
+    return user;
+  };
+  const readSession = async (id: string) => {
+    const since = generation;
+    const session = await store.sessions.getSession(id);
+    if (session) put(sessions, id, { ...session }, since);
+    return session;
+  };
+
   return {
     name: `${store.name}-near-cache`,
     stats,
     users: {
       createUser: (user) => store.users.createUser(user),
       getUserByEmail: (email) => store.users.getUserByEmail(email),
-      async getUserById(id) {
-        const cached = fresh(users, id, () => true);
-        if (cached) return { ...cached };
-        const since = generation;
-        const user = await store.users.getUserById(id);
-        if (user) put(users, id, { ...user }, since);
-        return user;
+      // A hit answers without an async function or a closure per call: this is on
+      // every authenticated request's path.
+      getUserById(id) {
+        const cached = fresh(users, id, now(), always);
+        return cached ? Promise.resolve({ ...cached }) : readUser(id);
       },
       setPasswordHash: (userId, passwordHash) =>
         write({ kind: 'user', id: userId }, () =>
@@ -232,14 +231,9 @@ export function withNearCache(
     },
     sessions: {
       createSession: (session) => store.sessions.createSession(session),
-      async getSession(id) {
-        const t = now();
-        const cached = fresh(sessions, id, (s) => t < s.idleExpiresAt && t < s.expiresAt);
-        if (cached) return { ...cached };
-        const since = generation;
-        const session = await store.sessions.getSession(id);
-        if (session) put(sessions, id, { ...session }, since);
-        return session;
+      getSession(id) {
+        const cached = fresh(sessions, id, now(), unexpired);
+        return cached ? Promise.resolve({ ...cached }) : readSession(id);
       },
       async touchSession(id, lastSeenAt, idleExpiresAt) {
         await store.sessions.touchSession(id, lastSeenAt, idleExpiresAt);
