@@ -6,7 +6,14 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalProvider, type LocalProvider } from '../examples/bff/provider.js';
 import { startDemoUpstream, type DemoUpstream } from '../examples/bff/upstream.js';
-import { freePort, startTestServer, type TestServer } from '../apps/reference/test/harness.js';
+import {
+  Agent,
+  freePort,
+  GOOD_PASSWORD,
+  startTestServer,
+  type TestServer,
+} from '../apps/reference/test/harness.js';
+import { nextCode } from '../apps/reference/test/totp.js';
 import { harvest, inContext, launchChromium } from './browser.js';
 
 /*
@@ -111,6 +118,45 @@ describe('backend for frontend in a real browser', () => {
       const everything = await harvest(page);
       expect(everything).not.toContain(token);
       expect(everything).not.toMatch(JWT);
+    });
+  });
+
+  it("an account with an authenticator app: after the provider, the page asks for the app's code", async () => {
+    const email = `two-step-${tag}@example.test`;
+    const owner = new Agent(a.url);
+    expect(
+      (await owner.request('POST', '/auth/register', { json: { email, password: GOOD_PASSWORD } }))
+        .status,
+    ).toBe(201);
+    const secret = (await owner.unsafe('POST', '/auth/mfa/totp')).json.secret as string;
+    const used = new Set<string>();
+    const confirmed = await owner.unsafe('POST', '/auth/mfa/totp/confirm', {
+      code: nextCode(secret, used),
+    });
+    expect(confirmed.status).toBe(200);
+
+    await inContext(browser, async (context, page) => {
+      await page.goto(a.url);
+      await page.getByRole('link', { name: 'Sign in with SSO' }).click();
+      await page.waitForURL((u) => u.origin === provider.issuer);
+      await page.getByPlaceholder('Enter any login').fill(email);
+      await page.getByPlaceholder('and password').fill('any password');
+      await page.getByRole('button', { name: 'Sign-in' }).click();
+
+      // Back on the app: no session yet, the second step on screen, the marker gone.
+      await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+      expect(new URL(page.url()).hash).toBe('');
+      const cookies = await context.cookies(a.url);
+      expect(cookies.find((c) => c.name === '__Host-Http-session')).toBeUndefined();
+      expect(cookies.find((c) => c.name === '__Host-Http-mfa')).toMatchObject({ httpOnly: true });
+      expect(await sessionStatus(page)).toBe(401);
+
+      await page.getByLabel('Authentication code').fill(nextCode(secret, used));
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      expect(await sessionStatus(page)).toBe(200);
+      const answer = await relay(page, '/bff/profile');
+      expect(answer).toMatchObject({ status: 200, body: { hello: email } });
     });
   });
 

@@ -17,6 +17,7 @@ import {
   type TestServer,
 } from './harness.js';
 import { loginAtProvider, signInThroughProvider, startLogin } from './oidc-flow.js';
+import { nextCode } from './totp.js';
 
 /*
  * The backend for frontend against a real OpenID provider (oidc-provider on 127.0.0.1)
@@ -266,6 +267,51 @@ describe('sign-in through the provider, one server', () => {
     expect(refused.status).toBe(409);
     expect(refused.json.error.code).toBe('email_taken');
     expect(attacker.cookies.has('__Host-Http-session')).toBe(false);
+  });
+
+  it("an account with its own second factor is not signed in on the provider's word alone: the code finishes it, with the provider's tokens kept", async () => {
+    const email = uniqueLogin('twostep');
+    const owner = new Agent(app.url);
+    const created = await owner.request('POST', '/auth/register', {
+      json: { email, password: GOOD_PASSWORD },
+    });
+    expect(created.status).toBe(201);
+    const secret = (await owner.unsafe('POST', '/auth/mfa/totp')).json.secret as string;
+    const used = new Set<string>();
+    const confirmed = await owner.unsafe('POST', '/auth/mfa/totp/confirm', {
+      code: nextCode(secret, used),
+    });
+    expect(confirmed.status).toBe(200);
+
+    // The provider vouches for the email: no session, only the pending second step.
+    const browser = new Agent(app.url);
+    const before = app.events.length;
+    const page = await signInThroughProvider(browser, email, '/notes#/sessions');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('content="0;url=/notes#second-factor"');
+    expect(browser.cookies.has('__Host-Http-session')).toBe(false);
+    expect(browser.cookies.has('__Host-Http-mfa')).toBe(true);
+    expect(page.setCookies.some((c) => /^__Host-Http-mfa=.+; .*SameSite=Strict/.test(c))).toBe(
+      true,
+    );
+    expect((await browser.request('GET', '/auth/session')).status).toBe(401);
+    expect((await browser.request('GET', '/api/notes')).status).toBe(401);
+    expect((await browser.request('GET', '/bff/things')).status).toBe(401);
+    expect(app.events.slice(before).some((e) => e.event === 'login_succeeded')).toBe(false);
+
+    const wrong = await browser.request('POST', '/auth/login/mfa', { json: { code: '000000' } });
+    expect(wrong.json.error.code).toBe('invalid_token');
+    const done = await browser.request('POST', '/auth/login/mfa', {
+      json: { code: nextCode(secret, used) },
+    });
+    expect(done.status).toBe(200);
+    expect(done.json.user.id).toBe(created.json.user.id);
+    expect(browser.cookies.has('__Host-Http-session')).toBe(true);
+    expect(browser.cookies.has('__Host-Http-mfa')).toBe(false);
+    // The provider's tokens waited, sealed, in the pending sign-in: the relay has them.
+    const relayed = await browser.request('GET', '/bff/things');
+    expect(relayed.status).toBe(200);
+    expect(relayed.json).toMatchObject({ hello: email });
   });
 
   it('refuses a wrong state, a missing transaction cookie, a mix-up iss, a provider error and a replayed callback', async () => {

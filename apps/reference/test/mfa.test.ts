@@ -6,7 +6,6 @@ import { generateSigningJwk } from '@latchkey/core';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { TOTP } from 'otpauth';
 import { describe, expect, it } from 'vitest';
 import {
   Agent,
@@ -16,27 +15,13 @@ import {
   uniqueEmail,
   type TestServer,
 } from './harness.js';
+import { nextCode } from './totp.js';
 
 // TOTP, the two-step sign-in and account deletion through the real reference server:
 // real HTTP, the SQLite file, and two servers sharing Redis + PostgreSQL.
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-const totp = (secret: string) => new TOTP({ secret, algorithm: 'SHA1', digits: 6, period: 30 });
-
-/** The code for the step after `lastStep` (waiting is never needed: one step of drift is accepted). */
-function nextCode(secret: string, used: Set<string>): string {
-  const now = Date.now();
-  for (const at of [now, now + 30_000]) {
-    const code = totp(secret).generate({ timestamp: at });
-    if (!used.has(`${Math.floor(at / 30_000)}`)) {
-      used.add(`${Math.floor(at / 30_000)}`);
-      return code;
-    }
-  }
-  throw new Error('both usable steps spent');
-}
 
 /** Session mode: an unsafe request with the anti-forgery token; token mode: with the bearer. */
 function caller(agent: Agent, mode: 'session' | 'token') {

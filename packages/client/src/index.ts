@@ -28,7 +28,7 @@ export type {
   TokenResponse,
   TotpEnrolment,
 } from '@latchkey/wire';
-export { CSRF_HEADER } from '@latchkey/wire';
+export { CSRF_HEADER, SECOND_FACTOR_FRAGMENT } from '@latchkey/wire';
 export { LatchkeyError, type ErrorCode } from './errors.js';
 export type { AuthClient, AuthClientOptions, AuthMode } from './types.js';
 

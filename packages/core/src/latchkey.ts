@@ -24,6 +24,7 @@ import type { AuthRequest, AuthResult, ConnectionInfo, RequestHead } from './htt
 import type { SecurityEvent } from './log.js';
 import type { HashingStats } from './password.js';
 import { guardStore } from './stores/guard.js';
+import type { SignIn } from './auth/sign-in.js';
 import { createOidcFeature } from './oidc/feature.js';
 import { createRelay } from './oidc/relay.js';
 
@@ -113,12 +114,22 @@ export function createLatchkey(options: LatchkeyOptions): Latchkey {
     csrfToken: !config.unsafe.disableCsrfToken,
   });
   const oidcFeature = config.oidc ? createOidcFeature(ctx, config.oidc, config.secrets) : null;
-  const routes = createAuthRoutes({ config, ctx, reader, cookies, authenticateRequest }, [
-    mfaRoutes,
-    passkeyRoutes,
-    recoveryRoutes,
-    ...(oidcFeature ? [oidcRoutes(oidcFeature)] : []),
-  ]);
+  const routes = createAuthRoutes(
+    {
+      config,
+      ctx,
+      reader,
+      cookies,
+      authenticateRequest,
+      ...(oidcFeature
+        ? {
+            completePendingSignIn: (carry: string, userId: string, signIn: SignIn) =>
+              oidcFeature.completePendingSignIn(carry, userId, signIn),
+          }
+        : {}),
+    },
+    [mfaRoutes, passkeyRoutes, recoveryRoutes, ...(oidcFeature ? [oidcRoutes(oidcFeature)] : [])],
+  );
 
   const headers = securityHeaders(config);
   const secure: Latchkey['secure'] = (response, options) => {

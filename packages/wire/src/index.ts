@@ -10,6 +10,12 @@ export const REFRESH_COOKIE = '__Host-Http-refresh';
 export const DEVICE_COOKIE = '__Host-Http-device';
 /** The pending two-step sign-in (password accepted, second factor awaited): 5 minutes, single use. */
 export const MFA_COOKIE = '__Host-Http-mfa';
+/**
+ * A provider sign-in (`GET /auth/oidc/callback`) for an account with its own second
+ * factor moves the browser to `returnTo#second-factor`: the pending cookie is set, and
+ * the page asks for the code (`POST /auth/login/mfa`) as after a right password.
+ */
+export const SECOND_FACTOR_FRAGMENT = 'second-factor';
 
 /** Every error code the server can answer with. */
 export type ErrorCode =

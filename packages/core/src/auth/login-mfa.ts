@@ -16,6 +16,11 @@ export const MFA_PENDING_TTL_MS = 5 * 60_000;
 interface PendingData {
   /** The browser's device-cookie nonce, when it held the account's: its failures count there. */
   device: string | null;
+  /**
+   * What the first step hands to the completion, opaque here: the OpenID provider's
+   * identity and tokens (sealed) when the first step was a provider sign-in.
+   */
+  carry?: string;
 }
 
 /** A two-step sign-in waiting for its second factor: the pending cookie's value. */
@@ -33,11 +38,12 @@ export async function startPendingSignIn(
   ctx: AuthContext,
   userId: string,
   device: string | null,
+  carry?: string,
 ): Promise<PendingSignIn> {
   const now = ctx.now();
   const token = randomToken();
   const expiresAt = now + MFA_PENDING_TTL_MS;
-  const data: PendingData = { device };
+  const data: PendingData = carry === undefined ? { device } : { device, carry };
   await ctx.store.records.createRecord(
     {
       kind: MFA_PENDING_KIND,
@@ -58,20 +64,21 @@ export async function startPendingSignIn(
  * cookie, else the account's) and leave the pending sign-in usable until it expires;
  * a good one spends it (taken atomically: one sign-in per password) and starts the
  * session. A missing, unknown, used or expired pending cookie is `401 unauthenticated`
- * (sign in again).
+ * (sign in again). `carry` is what the first step left for the completion (null after
+ * a password).
  */
 export async function finishSignIn(
   ctx: AuthContext,
   pending: string | null,
   proof: SecondFactorProof,
   caller: Caller,
-): Promise<Result<{ user: UserRecord; signIn: SignIn }>> {
+): Promise<Result<{ user: UserRecord; signIn: SignIn; carry: string | null }>> {
   if (!pending || pending.length > 128) return { ok: false, error: fail('unauthenticated') };
   const id = await sha256(pending);
   const record = await ctx.store.records.getRecord(MFA_PENDING_KIND, id, ctx.now());
   if (!record?.userId) return { ok: false, error: fail('unauthenticated') };
   const userId = record.userId;
-  const { device } = JSON.parse(record.data) as PendingData;
+  const { device, carry } = JSON.parse(record.data) as PendingData;
   const limit: FactorLimit | undefined = device
     ? { scope: 'device', limit: ctx.limits.device, key: device }
     : undefined;
@@ -88,5 +95,5 @@ export async function finishSignIn(
     ip: caller.client.ip,
     method: verified.method,
   });
-  return { ok: true, user, signIn };
+  return { ok: true, user, signIn, carry: carry ?? null };
 }

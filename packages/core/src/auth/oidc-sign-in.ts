@@ -2,6 +2,8 @@ import { randomToken, sha256 } from '../crypto.js';
 import { fail } from '../errors.js';
 import type { UserRecord } from '../stores/types.js';
 import type { AuthContext, Caller, Result } from './context.js';
+import { startPendingSignIn, type PendingSignIn } from './login-mfa.js';
+import { hasSecondFactor } from './second-factor.js';
 import { startSignIn, type SignIn } from './sign-in.js';
 
 /** What the provider said about the person, from its verified ID token (and userinfo). */
@@ -32,12 +34,24 @@ const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
  * when the provider says `email_verified: true` (an unverified email would let anyone
  * who types the victim's address at the provider take the account); else a new user.
  * The session starts like a password sign-in (fresh id, device cookie, same events).
+ *
+ * The provider's word replaces the password, not the account's own second factor: an
+ * account with one gets no session here but a pending two-step sign-in (as after a
+ * right password), finished by `POST /auth/login/mfa`; `carry` (the provider's
+ * identity and tokens, sealed by the caller) waits in it for the completion.
  */
 export async function oidcSignIn(
   ctx: AuthContext,
   identity: ProviderIdentity,
   caller: Caller,
-): Promise<Result<{ user: UserRecord; signIn: SignIn; created: boolean }>> {
+  carry: string,
+): Promise<
+  Result<
+    { user: UserRecord; created: boolean } & (
+      { signIn: SignIn; pending: null } | { signIn: null; pending: PendingSignIn }
+    )
+  >
+> {
   const users = ctx.store.users;
   const records = ctx.store.records;
   const linkId = await pairId(identity.issuer, identity.sub);
@@ -99,25 +113,41 @@ export async function oidcSignIn(
     );
   }
 
-  const signIn = await startSignIn(ctx, caller, user.id);
-  if (identity.sid) {
-    // Back-channel logout may name only the provider's session: remember whose it is.
-    const sidId = await pairId(identity.issuer, identity.sid);
-    const { expiresAt } = signIn.session;
-    const known = await records.getRecord(SID_RECORD, sidId, now);
-    if (known?.userId !== user.id || (known.expiresAt ?? 0) < expiresAt) {
-      await records.deleteRecord(SID_RECORD, sidId);
-      await records.createRecord(
-        { kind: SID_RECORD, id: sidId, userId: user.id, data: '', createdAt: now, expiresAt },
-        now,
-      );
-    }
+  if (await hasSecondFactor(ctx, user.id)) {
+    const pending = await startPendingSignIn(ctx, user.id, null, carry);
+    return { ok: true, user, created, signIn: null, pending };
   }
+  const signIn = await startSignIn(ctx, caller, user.id);
+  await rememberProviderSession(ctx, identity, user.id, signIn.session.expiresAt);
   ctx.log({
     event: 'login_succeeded',
     userId: user.id,
     sessionId: signIn.session.id,
     ip: caller.client.ip,
   });
-  return { ok: true, user, signIn, created };
+  return { ok: true, user, created, signIn, pending: null };
+}
+
+/**
+ * Back-channel logout may name only the provider's session (`sid`): remember whose it
+ * is, for as long as the Latchkey session it started lasts.
+ */
+export async function rememberProviderSession(
+  ctx: AuthContext,
+  provider: { issuer: string; sid: string | null },
+  userId: string,
+  expiresAt: number,
+): Promise<void> {
+  if (!provider.sid) return;
+  const records = ctx.store.records;
+  const now = ctx.now();
+  const sidId = await pairId(provider.issuer, provider.sid);
+  const known = await records.getRecord(SID_RECORD, sidId, now);
+  if (known?.userId !== userId || (known.expiresAt ?? 0) < expiresAt) {
+    await records.deleteRecord(SID_RECORD, sidId);
+    await records.createRecord(
+      { kind: SID_RECORD, id: sidId, userId, data: '', createdAt: now, expiresAt },
+      now,
+    );
+  }
 }

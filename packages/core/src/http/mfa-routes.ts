@@ -60,6 +60,9 @@ export function mfaRoutes(kit: RouteKit): Route[] {
           const cleared = result.error.code === 'unauthenticated' && pending !== null;
           return errorReply(result.error, cleared ? [cookies.clearedPendingSignIn] : []);
         }
+        if (result.carry !== null) {
+          await kit.completePendingSignIn?.(result.carry, result.user.id, result.signIn);
+        }
         const answer = kit.signedIn(200, result.user, result.signIn);
         return { ...answer, cookies: [...(answer.cookies ?? []), cookies.clearedPendingSignIn] };
       },

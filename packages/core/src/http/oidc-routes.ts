@@ -7,6 +7,7 @@ import { randomToken } from '../crypto.js';
 import { fail, LatchkeyError } from '../errors.js';
 import { providerFailure } from '../oidc/client.js';
 import type { OidcFeature } from '../oidc/feature.js';
+import { SECOND_FACTOR_FRAGMENT } from '../wire.js';
 import { errorReply, htmlReply, reply, type Reply } from './reply.js';
 import type { Route, RouteKit } from './routes.js';
 import type { AuthRequest } from './types.js';
@@ -46,6 +47,16 @@ export function safeReturnTo(value: string | null, publicOrigin: string): string
 }
 
 /** The callback's page: no script (CSP holds); a meta refresh and a link move on. */
+/**
+ * Where the browser goes when the sign-in waits for the account's second factor: the
+ * same page, with the fragment `#second-factor` (never sent to a server) telling the
+ * SPA to ask for the code. A fragment `returnTo` had is dropped.
+ */
+export function secondFactorStep(returnTo: string): string {
+  const hash = returnTo.indexOf('#');
+  return `${hash === -1 ? returnTo : returnTo.slice(0, hash)}#${SECOND_FACTOR_FRAGMENT}`;
+}
+
 function movingOnPage(to: string): string {
   const href = escapeHtml(to);
   return `<!doctype html>
@@ -200,25 +211,30 @@ export function oidcRoutes(feature: OidcFeature) {
       const verified = claims.email !== undefined ? claims.email_verified : userinfo.email_verified;
       const name = claims.name ?? userinfo.name;
       const { issuer } = (await client.configuration()).serverMetadata();
+      const sid = typeof claims.sid === 'string' ? claims.sid : null;
       const result = await oidcSignIn(
         ctx,
         {
           issuer,
           sub: claims.sub,
-          sid: typeof claims.sid === 'string' ? claims.sid : null,
+          sid,
           email: typeof email === 'string' ? email : null,
           emailVerified: verified === true,
           name: typeof name === 'string' ? name : null,
         },
         who,
+        feature.carry({ issuer, sub: claims.sub, sid, tokens }),
       );
       if (!result.ok) throw result.error;
-      const { signIn } = result;
-      await vault.save(
-        signIn.session,
-        { sub: claims.sub, sid: typeof claims.sid === 'string' ? claims.sid : null },
-        tokens,
-      );
+      const { signIn, pending } = result;
+      if (pending) {
+        // The account's own second factor is still to come: the SPA asks for it.
+        return htmlReply(200, movingOnPage(secondFactorStep(transaction.returnTo)), [
+          clearedTransaction,
+          cookies.pendingSignIn(pending.token, pending.expiresAt - ctx.now()),
+        ]);
+      }
+      await vault.save(signIn.session, { sub: claims.sub, sid }, tokens);
       return htmlReply(200, movingOnPage(transaction.returnTo), [
         clearedTransaction,
         cookies.credential(signIn.credential, config.absoluteTimeoutMs),

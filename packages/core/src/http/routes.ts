@@ -37,6 +37,11 @@ export interface RouteDeps {
   reader: RequestReader;
   cookies: CookieWriter;
   authenticateRequest: (request: RequestHead, connection?: ConnectionInfo) => Promise<RequestAuth>;
+  /**
+   * Finishes what the first step of a two-step sign-in left (`carry`) once the second
+   * factor is given: the OpenID feature's, when it is on.
+   */
+  completePendingSignIn?: (carry: string, userId: string, signIn: SignIn) => Promise<void>;
 }
 
 export type Handler = (

@@ -1,5 +1,5 @@
 import { useId, useState, type SubmitEvent } from 'react';
-import { LatchkeyError } from '@latchkey/client';
+import { LatchkeyError, SECOND_FACTOR_FRAGMENT } from '@latchkey/client';
 import { auth } from '../auth.js';
 import { describeError, PASSWORD_POLICY } from '../messages.js';
 import { usePasswordStrength } from '../strength.js';
@@ -10,6 +10,17 @@ import { SecondFactor } from './SecondFactor.js';
 import { SsoSignIn } from './SsoSignIn.js';
 
 type Intent = 'signin' | 'register';
+
+/**
+ * Whether the page was opened as the second step of a provider sign-in (the server
+ * moved the browser to `#second-factor`, with the pending cookie set). The marker is
+ * taken off the address, so a reload starts over.
+ */
+function takeSecondFactorStep(): boolean {
+  if (window.location.hash !== `#${SECOND_FACTOR_FRAGMENT}`) return false;
+  window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  return true;
+}
 
 /**
  * One form for both ways in: `Sign in` (the default on Enter) and `Create account`,
@@ -32,8 +43,9 @@ export function SignIn({
   const [refused, setRefused] = useState(false);
   const strength = usePasswordStrength(password, email, name.trim());
   const [forgot, setForgot] = useState(false);
-  // The password was right; the account's second factor is still to come.
-  const [secondStep, setSecondStep] = useState(false);
+  // The password (or the identity provider) was right; the account's second factor is
+  // still to come.
+  const [secondStep, setSecondStep] = useState(takeSecondFactorStep);
 
   const submit = async (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
