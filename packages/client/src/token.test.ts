@@ -606,6 +606,33 @@ describe('token mode: many tabs', () => {
     expect(server.sent).toHaveLength(count);
   });
 
+  it('a 401 to a request that left before this tab heard of a sign-out does not refresh', async () => {
+    const server = tokenServer().signedIn();
+    let release: () => void = () => undefined;
+    // The request is on its way while the other tab signs out; the server then refuses
+    // its token (the family was revoked), as Latchkey does.
+    const revokedOnTheWay: typeof globalThis.fetch = async (input, init) => {
+      if (!urlOf(input).endsWith('/api/notes')) return server.fetch(input, init);
+      await new Promise<void>((resolve) => (release = resolve));
+      return error(401, 'unauthenticated');
+    };
+    const a = tab(server.fetch);
+    const b = tab(revokedOnTheWay);
+    await a.start();
+    await pass();
+    await b.start();
+    const onTheWay = b.fetch('/api/notes');
+    await pass();
+    await a.logout();
+    await pass();
+    expect(b.getUser()).toBeNull();
+    const refreshes = server.refreshCalls().length;
+    release();
+    expect((await onTheWay).status).toBe(401);
+    await pass();
+    expect(server.refreshCalls()).toHaveLength(refreshes);
+  });
+
   it('a renewal queued for the lock behind a sign-out hears of it first and sends nothing', async () => {
     const server = tokenServer().signedIn();
     let answer: () => void = () => undefined;

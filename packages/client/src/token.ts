@@ -148,8 +148,12 @@ export function createTokenKeeper(options: TokenKeeperOptions): TokenKeeper {
       if (access && now() >= expires) await renew(locked).catch(noop);
       return access;
     },
-    after: (sent, locked) =>
-      access !== sent && now() < expires ? Promise.resolve(access) : renew(locked),
+    after(sent, locked) {
+      // Signed out since the request left (another tab said so, or a refresh found the
+      // session over): its 401 is that sign-out, and no refresh can mend it.
+      if (access === undefined && who.user === null) return Promise.resolve(undefined);
+      return access !== sent && now() < expires ? Promise.resolve(access) : renew(locked);
+    },
     refresh,
     rotate,
     take,
