@@ -35,6 +35,44 @@ export function Logo() {
   );
 }
 
+/** The product's name above a sign-in, recovery or two-step card. */
+export function Brand() {
+  return (
+    <div className="signin-brand">
+      <Logo />
+      <span>Latchkey</span>
+      <span className="brand-sub">reference app</span>
+    </div>
+  );
+}
+
+/** The account's email, as the browser's password manager expects it (`username`). */
+export function EmailField({
+  id,
+  value,
+  onChange,
+}: {
+  id: string;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>Email</label>
+      <input
+        id={id}
+        type="email"
+        name="email"
+        autoComplete="username"
+        inputMode="email"
+        spellCheck={false}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </div>
+  );
+}
+
 export function Card({
   title,
   children,

@@ -4,7 +4,7 @@ import { auth } from '../auth.js';
 import type { OpenedLink } from '../link.js';
 import { describeError, PASSWORD_POLICY } from '../messages.js';
 import { usePasswordStrength } from '../strength.js';
-import { Logo, Messages, PasswordStrength, type Notice } from '../ui.js';
+import { Brand, EmailField, Messages, PasswordStrength, type Notice } from '../ui.js';
 
 /*
  * Account recovery pages: the "Forgot password?" form (on the sign-in page), the pages
@@ -25,11 +25,7 @@ function Page({ title, children }: { title: string; children: ReactNode }) {
   return (
     <main className="center">
       <section className="card narrow" aria-labelledby={id}>
-        <div className="signin-brand">
-          <Logo />
-          <span>Latchkey</span>
-          <span className="brand-sub">reference app</span>
-        </div>
+        <Brand />
         <h1 id={id}>{title}</h1>
         {children}
       </section>
@@ -63,11 +59,7 @@ export function ForgotPassword({ email: initial, onBack }: { email: string; onBa
   return (
     <main className="signin">
       <section className="card signin-card narrow" aria-labelledby={`${id}-title`}>
-        <div className="signin-brand">
-          <Logo />
-          <span>Latchkey</span>
-          <span className="brand-sub">reference app</span>
-        </div>
+        <Brand />
         <h1 id={`${id}-title`}>Forgot your password?</h1>
         {sent ? (
           <div role="status">
@@ -81,19 +73,7 @@ export function ForgotPassword({ email: initial, onBack }: { email: string; onBa
           <>
             <Messages notice={notice} />
             <form className="form" noValidate aria-busy={busy} onSubmit={(e) => void submit(e)}>
-              <div className="field">
-                <label htmlFor={`${id}-email`}>Email</label>
-                <input
-                  id={`${id}-email`}
-                  type="email"
-                  name="email"
-                  autoComplete="username"
-                  inputMode="email"
-                  spellCheck={false}
-                  value={email}
-                  onChange={(e) => setEmail(e.target.value)}
-                />
-              </div>
+              <EmailField id={`${id}-email`} value={email} onChange={setEmail} />
               <div className="actions">
                 <button type="submit" className="button primary" disabled={busy}>
                   {busy ? <span className="spinner" aria-hidden="true" /> : null}

@@ -3,7 +3,7 @@ import { LatchkeyError, SECOND_FACTOR_FRAGMENT } from '@latchkey/client';
 import { auth } from '../auth.js';
 import { describeError, PASSWORD_POLICY } from '../messages.js';
 import { usePasswordStrength } from '../strength.js';
-import { Logo, Messages, PasswordStrength, type Notice } from '../ui.js';
+import { Brand, EmailField, Messages, PasswordStrength, type Notice } from '../ui.js';
 import { ForgotPassword } from './Recovery.js';
 import { PasskeySignIn } from './PasskeySignIn.js';
 import { SecondFactor } from './SecondFactor.js';
@@ -81,11 +81,7 @@ export function SignIn({
       <main className="signin">
         <div className="signin-grid">
           <section className="card signin-card" aria-labelledby={`${id}-title`}>
-            <div className="signin-brand">
-              <Logo />
-              <span>Latchkey</span>
-              <span className="brand-sub">reference app</span>
-            </div>
+            <Brand />
             <h1 id={`${id}-title`}>Sign in</h1>
             <Messages notice={notice} />
             <SecondFactor
@@ -104,11 +100,7 @@ export function SignIn({
     <main className="signin">
       <div className="signin-grid">
         <section className="card signin-card" aria-labelledby={`${id}-title`}>
-          <div className="signin-brand">
-            <Logo />
-            <span>Latchkey</span>
-            <span className="brand-sub">reference app</span>
-          </div>
+          <Brand />
           <h1 id={`${id}-title`}>Sign in or create an account</h1>
           <Messages notice={notice} />
           <form
@@ -117,19 +109,7 @@ export function SignIn({
             aria-busy={busy !== null}
             onSubmit={(event) => void submit(event)}
           >
-            <div className="field">
-              <label htmlFor={`${id}-email`}>Email</label>
-              <input
-                id={`${id}-email`}
-                type="email"
-                name="email"
-                autoComplete="username"
-                inputMode="email"
-                spellCheck={false}
-                value={email}
-                onChange={(e) => setEmail(e.target.value)}
-              />
-            </div>
+            <EmailField id={`${id}-email`} value={email} onChange={setEmail} />
             <div className="field">
               <label htmlFor={`${id}-password`}>Password</label>
               <input
