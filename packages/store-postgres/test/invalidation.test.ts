@@ -5,7 +5,7 @@ import {
   type InvalidationChannel,
 } from '@latchkey/core/store-kit';
 import { createMemoryStore } from '@latchkey/core/testing';
-import { newSession, newUser } from '@latchkey/store-conformance';
+import { newSession, newUser, tcpProxy } from '@latchkey/store-conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createPostgresInvalidationChannel,
@@ -14,7 +14,6 @@ import {
   type PostgresInvalidationOptions,
 } from '../src/invalidation.js';
 import { adminQuery, DATABASE_URL, testSchema } from './helpers.js';
-import { tcpProxy } from './proxy.js';
 
 /*
  * The LISTEN/NOTIFY channel on the shared PostgreSQL, each test on a channel name of

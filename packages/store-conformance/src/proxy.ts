@@ -14,7 +14,14 @@ export interface TcpProxy {
   thaw(): void;
 }
 
-/** A TCP proxy to the host and port of `target` (a postgres:// URL) that a test can break. */
+/** Ports a URL without one means, by scheme. */
+const DEFAULT_PORTS: Readonly<Record<string, number>> = {
+  'postgres:': 5432,
+  'postgresql:': 5432,
+  'redis:': 6379,
+};
+
+/** A TCP proxy to the host and port of `target` (a postgres:// or redis:// URL) that a test can break. */
 export async function tcpProxy(target: string): Promise<TcpProxy> {
   const upstreamUrl = new URL(target);
   const sockets = new Set<Socket>();
@@ -32,7 +39,10 @@ export async function tcpProxy(target: string): Promise<TcpProxy> {
   };
   const open = async () => {
     listener = createServer((client) => {
-      const upstream = connect(Number(upstreamUrl.port || 5432), upstreamUrl.hostname);
+      const upstream = connect(
+        Number(upstreamUrl.port || DEFAULT_PORTS[upstreamUrl.protocol]),
+        upstreamUrl.hostname,
+      );
       for (const s of [client, upstream]) {
         sockets.add(s);
         s.on('error', () => undefined);
