@@ -7,13 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalProvider, type LocalProvider } from '../examples/bff/provider.js';
 import { startDemoUpstream, type DemoUpstream } from '../examples/bff/upstream.js';
 import {
-  Agent,
   freePort,
-  GOOD_PASSWORD,
+  registered,
   startTestServer,
   type TestServer,
 } from '../apps/reference/test/harness.js';
-import { nextCode } from '../apps/reference/test/totp.js';
+import { enrolTotp, nextCode } from '../apps/reference/test/totp.js';
 import { harvest, inContext, launchChromium } from './browser.js';
 
 /*
@@ -73,14 +72,19 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-/** As a person: `Sign in with SSO`, the provider's login form, and back, signed in. */
-async function signInWithSso(page: Page, login: string, url = a.url): Promise<void> {
+/** As a person: `Sign in with SSO` and the provider's login form, back to the app. */
+async function throughProvider(page: Page, login: string, url = a.url): Promise<void> {
   await page.goto(url);
   await page.getByRole('link', { name: 'Sign in with SSO' }).click();
   await page.waitForURL((u) => u.origin === provider.issuer);
   await page.getByPlaceholder('Enter any login').fill(login);
   await page.getByPlaceholder('and password').fill('any password');
   await page.getByRole('button', { name: 'Sign-in' }).click();
+}
+
+/** `throughProvider`, then signed in. */
+async function signInWithSso(page: Page, login: string, url = a.url): Promise<void> {
+  await throughProvider(page, login, url);
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
@@ -122,26 +126,11 @@ describe('backend for frontend in a real browser', () => {
   });
 
   it("an account with an authenticator app: after the provider, the page asks for the app's code", async () => {
-    const email = `two-step-${tag}@example.test`;
-    const owner = new Agent(a.url);
-    expect(
-      (await owner.request('POST', '/auth/register', { json: { email, password: GOOD_PASSWORD } }))
-        .status,
-    ).toBe(201);
-    const secret = (await owner.unsafe('POST', '/auth/mfa/totp')).json.secret as string;
-    const used = new Set<string>();
-    const confirmed = await owner.unsafe('POST', '/auth/mfa/totp/confirm', {
-      code: nextCode(secret, used),
-    });
-    expect(confirmed.status).toBe(200);
+    const { agent: owner, email } = await registered(a.url);
+    const { secret, used } = await enrolTotp(owner);
 
     await inContext(browser, async (context, page) => {
-      await page.goto(a.url);
-      await page.getByRole('link', { name: 'Sign in with SSO' }).click();
-      await page.waitForURL((u) => u.origin === provider.issuer);
-      await page.getByPlaceholder('Enter any login').fill(email);
-      await page.getByPlaceholder('and password').fill('any password');
-      await page.getByRole('button', { name: 'Sign-in' }).click();
+      await throughProvider(page, email);
 
       // Back on the app: no session yet, the second step on screen, the marker gone.
       await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();

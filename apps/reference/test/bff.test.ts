@@ -17,7 +17,7 @@ import {
   type TestServer,
 } from './harness.js';
 import { loginAtProvider, signInThroughProvider, startLogin } from './oidc-flow.js';
-import { nextCode } from './totp.js';
+import { enrolTotp, nextCode } from './totp.js';
 
 /*
  * The backend for frontend against a real OpenID provider (oidc-provider on 127.0.0.1)
@@ -270,18 +270,8 @@ describe('sign-in through the provider, one server', () => {
   });
 
   it("an account with its own second factor is not signed in on the provider's word alone: the code finishes it, with the provider's tokens kept", async () => {
-    const email = uniqueLogin('twostep');
-    const owner = new Agent(app.url);
-    const created = await owner.request('POST', '/auth/register', {
-      json: { email, password: GOOD_PASSWORD },
-    });
-    expect(created.status).toBe(201);
-    const secret = (await owner.unsafe('POST', '/auth/mfa/totp')).json.secret as string;
-    const used = new Set<string>();
-    const confirmed = await owner.unsafe('POST', '/auth/mfa/totp/confirm', {
-      code: nextCode(secret, used),
-    });
-    expect(confirmed.status).toBe(200);
+    const { agent: owner, email, user } = await registered(app.url);
+    const { secret, used } = await enrolTotp(owner);
 
     // The provider vouches for the email: no session, only the pending second step.
     const browser = new Agent(app.url);
@@ -305,7 +295,7 @@ describe('sign-in through the provider, one server', () => {
       json: { code: nextCode(secret, used) },
     });
     expect(done.status).toBe(200);
-    expect(done.json.user.id).toBe(created.json.user.id);
+    expect(done.json.user.id).toBe(user.id);
     expect(browser.cookies.has('__Host-Http-session')).toBe(true);
     expect(browser.cookies.has('__Host-Http-mfa')).toBe(false);
     // The provider's tokens waited, sealed, in the pending sign-in: the relay has them.

@@ -52,7 +52,7 @@ export function safeReturnTo(value: string | null, publicOrigin: string): string
  * same page, with the fragment `#second-factor` (never sent to a server) telling the
  * SPA to ask for the code. A fragment `returnTo` had is dropped.
  */
-export function secondFactorStep(returnTo: string): string {
+function secondFactorStep(returnTo: string): string {
   const hash = returnTo.indexOf('#');
   return `${hash === -1 ? returnTo : returnTo.slice(0, hash)}#${SECOND_FACTOR_FRAGMENT}`;
 }
