@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import {
   isLatchkeyResponse,
+  replyResponse,
   securityHeaders as securityHeadersOf,
-  type AuthReply,
   type AuthRequest,
   type AuthResult,
   type ConnectionInfo,
@@ -41,16 +41,6 @@ function authRequestOf(c: Context): AuthRequest {
   return new LazyBodyRequest(requestHead(incoming), c.req.url, () => c.req.raw.body);
 }
 
-/** A Response from plain records, the form @hono/node-server writes without copying. */
-function toResponse(reply: AuthReply): Response {
-  if (reply.cookies.length === 0) {
-    return new Response(reply.body, { status: reply.status, headers: { ...reply.headers } });
-  }
-  const headers = new Headers(reply.headers);
-  for (const cookie of reply.cookies) headers.append('Set-Cookie', cookie);
-  return new Response(reply.body, { status: reply.status, headers });
-}
-
 /**
  * Hono bindings: `routes` answers everything under the auth base path,
  * `requireAuth` protects the app's own routes, `securityHeaders` adds the headers
@@ -59,9 +49,6 @@ function toResponse(reply: AuthReply): Response {
 export function latchkeyHono(latchkey: Latchkey) {
   const headers = Object.entries(securityHeadersOf(latchkey.config));
   const lowerHeaders = headers.map(([name, value]) => [name, name.toLowerCase(), value] as const);
-
-  // Latchkey's own answers carry the security headers already (AuthReply).
-  const answeredHere = new WeakSet<Context>();
 
   const securityHeaders: MiddlewareHandler = async (c, next) => {
     const outgoing = nodeOf(c).outgoing;
@@ -75,7 +62,7 @@ export function latchkeyHono(latchkey: Latchkey) {
       // writeHead() re-validate every one of theirs. (Merging them in at writeHead() time instead,
       // as the Fastify binding does, measured slower here: the reference app's
       // GET /api/notes went from 0.39x to 0.31x bare node:http.)
-      if (!answeredHere.has(c) && !outgoing.headersSent && !isLatchkeyResponse(c.res)) {
+      if (!outgoing.headersSent && !isLatchkeyResponse(c.res)) {
         // One list of the names already set instead of a hasHeader() per header.
         const taken = outgoing.getHeaderNames();
         for (const [name, lower, value] of lowerHeaders) {
@@ -90,11 +77,10 @@ export function latchkeyHono(latchkey: Latchkey) {
     if (secured !== c.res) c.res = secured;
   };
 
-  const routes = async (c: Context) => {
-    const response = toResponse(await latchkey.answer(authRequestOf(c), connectionOf(c)));
-    answeredHere.add(c);
-    return response;
-  };
+  // A marked Response from plain records (the form @hono/node-server writes without
+  // copying): the security headers are in it, so the middleware above adds none.
+  const routes = async (c: Context) =>
+    replyResponse(await latchkey.answer(authRequestOf(c), connectionOf(c)));
 
   const requireAuth: MiddlewareHandler<{ Variables: LatchkeyVariables }> = async (c, next) => {
     const auth = await latchkey.authenticate(headOf(c), connectionOf(c));

@@ -67,7 +67,7 @@ export type {
 } from './stores/types.js';
 export * from './wire.js';
 export { readJsonBody } from './http/body.js';
-export { isLatchkeyResponse } from './http/reply.js';
+export { isLatchkeyResponse, replyResponse } from './http/reply.js';
 export { parseBody } from './http/schemas.js';
 export { isUnsafeMethod } from './origin.js';
 export {

@@ -27,6 +27,7 @@ import type { RequestAuth } from './authenticate.js';
 import { readJsonBody } from './body.js';
 import type { CookieWriter } from './cookie-writer.js';
 import type { RequestReader } from './request.js';
+import { pathnameOf } from './path.js';
 import { errorReply, reply, type Reply } from './reply.js';
 import { changePasswordBody, loginBody, parseBody, registerBody } from './schemas.js';
 import type { AuthRequest, ConnectionInfo, RequestHead } from './types.js';
@@ -261,8 +262,7 @@ export function createAuthRoutes(
   ];
 
   return async (request: AuthRequest, connection?: ConnectionInfo): Promise<Reply> => {
-    // A path alone is resolved against a placeholder origin; only the path is used.
-    const { pathname } = new URL(request.url, 'http://localhost');
+    const pathname = pathnameOf(request.url);
     if (pathname !== config.basePath && !pathname.startsWith(`${config.basePath}/`)) {
       return errorReply(fail('not_found'));
     }
