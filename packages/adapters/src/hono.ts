@@ -50,31 +50,35 @@ export function latchkeyHono(latchkey: Latchkey) {
   const headers = Object.entries(securityHeadersOf(latchkey.config));
   const lowerHeaders = headers.map(([name, value]) => [name, name.toLowerCase(), value] as const);
 
-  const securityHeaders: MiddlewareHandler = async (c, next) => {
-    const outgoing = nodeOf(c).outgoing;
-    await next();
-    if (outgoing) {
-      // On Node the headers go on the ServerResponse, which @hono/node-server writes
-      // after the app is done: writeHead() merges them under the Response's own, so a
-      // header the app set still wins, and no Response is rebuilt. Not for Latchkey's
-      // own answers (the auth routes, and the app's answers built with latchkey.json()
-      // or errorResponse()): they have them, and a header set here would make
-      // writeHead() re-validate every one of theirs. (Merging them in at writeHead() time instead,
-      // as the Fastify binding does, measured slower here: the reference app's
-      // GET /api/notes went from 0.39x to 0.31x bare node:http.)
-      if (!outgoing.headersSent && !isLatchkeyResponse(c.res)) {
-        // One list of the names already set instead of a hasHeader() per header.
-        const taken = outgoing.getHeaderNames();
-        for (const [name, lower, value] of lowerHeaders) {
-          if (!taken.includes(lower)) outgoing.setHeader(name, value);
-        }
-      }
-      return;
+  /** On Node: the headers go on the ServerResponse (see securityHeaders). */
+  const secureOutgoing = (c: Context, outgoing: ServerResponse): void => {
+    if (outgoing.headersSent || isLatchkeyResponse(c.res)) return;
+    // One list of the names already set instead of a hasHeader() per header.
+    const taken = outgoing.getHeaderNames();
+    for (const [name, lower, value] of lowerHeaders) {
+      if (!taken.includes(lower)) outgoing.setHeader(name, value);
     }
-    // Reassigning c.res makes Hono rebuild the response; only do it when the
-    // headers could not be changed in place.
+  };
+  /** Elsewhere: a Response whose headers are immutable is rebuilt, only then. */
+  const secureResponse = (c: Context): void => {
     const secured = latchkey.secure(c.res);
     if (secured !== c.res) c.res = secured;
+  };
+
+  // On Node the headers go on the ServerResponse, which @hono/node-server writes after
+  // the app is done: writeHead() merges them under the Response's own, so a header the
+  // app set still wins, and no Response is rebuilt. Not for Latchkey's own answers (the
+  // auth routes, and the app's answers built with latchkey.json() or errorResponse()):
+  // they have them, and a header set here would make writeHead() re-validate every one
+  // of theirs. (Merging them in at writeHead() time instead, as the Fastify binding
+  // does, measured slower here: the reference app's GET /api/notes went from 0.39x to
+  // 0.31x bare node:http.) Not an async function: one then() per request allocates
+  // less than an async function's suspension around `await next()`.
+  const securityHeaders: MiddlewareHandler = (c, next) => {
+    const outgoing = nodeOf(c).outgoing;
+    return outgoing
+      ? next().then(() => secureOutgoing(c, outgoing))
+      : next().then(() => secureResponse(c));
   };
 
   // A marked Response from plain records (the form @hono/node-server writes without

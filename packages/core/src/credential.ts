@@ -1,6 +1,8 @@
 import { createBoundedCache } from './bounded-cache.js';
 import { sha256, type Signer } from './crypto.js';
 
+const NOTHING: Promise<null> = Promise.resolve(null);
+
 const SHAPE = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
 
 export interface DecodedCredential {
@@ -42,27 +44,32 @@ export function createCredentialCodec(
 ): CredentialCodec {
   const verified = createBoundedCache<DecodedCredential>(options.cacheEntries ?? 0);
 
+  const verify = async (value: string): Promise<DecodedCredential | null> => {
+    const match = SHAPE.exec(value);
+    if (!match) return null;
+    const [, id, secret, signature] = match as unknown as [string, string, string, string];
+    const result = await signer.verify(purpose, `${id}.${secret}`, signature);
+    if (!result.valid) return null;
+    const decoded = Object.freeze({
+      id,
+      secret,
+      secretHash: await sha256(secret),
+      renew: result.renew,
+    });
+    verified.set(value, decoded);
+    return decoded;
+  };
+
   return {
     async encode(id, secret) {
       return `${id}.${secret}.${await signer.sign(purpose, `${id}.${secret}`)}`;
     },
-    async decode(value) {
-      if (value === null) return null;
+    // Not an async function: a value presented again (every request of a session)
+    // is answered from the cache without an async function's frame and suspension.
+    decode(value) {
+      if (value === null) return NOTHING;
       const known = verified.get(value);
-      if (known) return known;
-      const match = SHAPE.exec(value);
-      if (!match) return null;
-      const [, id, secret, signature] = match as unknown as [string, string, string, string];
-      const result = await signer.verify(purpose, `${id}.${secret}`, signature);
-      if (!result.valid) return null;
-      const decoded = Object.freeze({
-        id,
-        secret,
-        secretHash: await sha256(secret),
-        renew: result.renew,
-      });
-      verified.set(value, decoded);
-      return decoded;
+      return known ? Promise.resolve(known) : verify(value);
     },
   };
 }
