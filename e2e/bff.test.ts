@@ -149,6 +149,24 @@ describe('backend for frontend in a real browser', () => {
     });
   });
 
+  it("Sign out ends the provider's session too: the next Sign in with SSO asks who you are", async () => {
+    await inContext(browser, async (_context, page) => {
+      await signInWithSso(page, `grace-${tag}`);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      // The provider's end-session page, with the ID token as the hint.
+      await page.waitForURL((u) => u.origin === provider.issuer);
+      await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+      // Back at the app's post-logout page, signed out here.
+      await page.waitForURL((u) => u.origin === a.url);
+      expect(await sessionStatus(page)).toBe(401);
+      // On a shared computer the next person is asked to sign in at the provider, rather
+      // than being signed straight back into the previous account.
+      await page.getByRole('link', { name: 'Sign in with SSO' }).click();
+      await page.waitForURL((u) => u.origin === provider.issuer);
+      await page.getByPlaceholder('Enter any login').waitFor();
+    });
+  });
+
   it('after the access token is due, relay calls from two tabs cause exactly one refresh', async () => {
     await inContext(browser, async (context, page) => {
       await signInWithSso(page, `grace-${tag}`);

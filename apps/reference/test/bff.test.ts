@@ -387,6 +387,16 @@ describe('sign-in through the provider, one server', () => {
     ).toBeNull();
   });
 
+  it('logout of a password session sends the browser home, not to the provider', async () => {
+    const { agent } = await registered(app.url);
+    const answer = await agent.unsafe('POST', '/auth/oidc/logout');
+    expect(answer.status).toBe(200);
+    // Nothing at the provider belongs to this session: no "sign out?" page there.
+    expect(answer.json.redirectTo).toBe(`${app.url}/`);
+    expect(answer.setCookies.some((c) => /^__Host-Http-session=; /.test(c))).toBe(true);
+    expect((await agent.request('GET', '/auth/session')).status).toBe(401);
+  });
+
   it('serves the provider name in /config.json for the sign-in button', async () => {
     const config = await new Agent(app.url).request('GET', '/config.json');
     expect(config.json).toEqual({ mode: 'session', oidc: { name: 'SSO' } });

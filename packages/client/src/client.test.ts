@@ -243,6 +243,20 @@ describe('auth calls', () => {
     ]);
   });
 
+  it('logoutWithProvider posts to /auth/oidc/logout with the CSRF token, signs out and answers where to go', async () => {
+    const end = 'https://id.example/session/end?id_token_hint=x';
+    const server = fakeServer({ 'POST /auth/oidc/logout': () => json(200, { redirectTo: end }) });
+    const client = createAuthClient({ fetch: server.fetch });
+    await client.session();
+    expect(client.getUser()).toEqual(alice);
+    await expect(client.logoutWithProvider()).resolves.toBe(end);
+    expect(client.getUser()).toBeNull();
+    const unsafe = server.calls.filter((c) => c.method !== 'GET');
+    expect(unsafe.map((c) => [c.method, c.url, c.headers.get(CSRF_HEADER)])).toEqual([
+      ['POST', '/auth/oidc/logout', 't1'],
+    ]);
+  });
+
   it('session() answers null on 401 unauthenticated or session_expired, and throws otherwise', async () => {
     for (const code of ['unauthenticated', 'session_expired']) {
       const server = fakeServer({ 'GET /auth/session': () => error(401, code) });

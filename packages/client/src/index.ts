@@ -134,7 +134,13 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
       signedOut(true);
     },
     signInWith: signIn,
-    logout: () => strategy.logout(() => signedOut(true)),
+    async logout() {
+      await strategy.logout(() => signedOut(true), '/logout');
+    },
+    async logoutWithProvider() {
+      const response = await strategy.logout(() => signedOut(true), '/oidc/logout');
+      return ((await response.json()) as { redirectTo: string }).redirectTo;
+    },
     session,
     async sessions() {
       return (await (await transport.call('GET', '/sessions')).json()) as SessionListResponse;

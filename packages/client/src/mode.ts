@@ -27,11 +27,11 @@ export interface Mode {
   /** `POST` a sign-in route (`/login`, `/register`); takes the new credential, tells the tabs. */
   signIn(path: string, body: unknown): Promise<PublicUser>;
   /**
-   * `POST /logout`, then `over()` (forget the credential, tell the other tabs). Token mode
+   * `POST` to `path` (`/logout`, or `/oidc/logout`), then `over()` (forget the credential, tell the other tabs). Token mode
    * runs both holding the refresh lock: a tab queued for the lock must hear "signed out"
    * before it can take the lock and refresh with the cookie this just revoked.
    */
-  logout(over: () => void): Promise<void>;
+  logout(over: () => void, path: string): Promise<Response>;
   /** `POST /password`, and whatever the new session needs. */
   changePassword(input: { currentPassword: string; newPassword: string }): Promise<void>;
   /** Before `GET /session`: `false` when nobody is signed in, so there is nothing to ask. */

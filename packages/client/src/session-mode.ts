@@ -48,9 +48,10 @@ export function sessionMode({ transport, tabs, who, session }: Parts): Mode {
       tabs.post({ type: 'in' });
       return reply.user;
     },
-    async logout(over) {
-      await transport.call('POST', '/logout');
+    async logout(over, path) {
+      const response = await transport.call('POST', path);
       over();
+      return response;
     },
     async changePassword(input) {
       await transport.call('POST', '/password', input);

@@ -54,10 +54,11 @@ export function tokenMode({ transport, tabs, who, now, ended }: Parts): Mode {
     },
     // Under the lock, so no tab is rotating the cookie this revokes; and the other tabs are
     // told before the lock is let go, so one queued for it does not refresh a revoked family.
-    logout: (over) =>
+    logout: (over, path) =>
       tabs.withLock(async () => {
-        await transport.call('POST', '/logout', undefined, { locked: true });
+        const response = await transport.call('POST', path, undefined, { locked: true });
         over();
+        return response;
       }),
     changePassword: (input) =>
       // The server re-issues this session as a new refresh family (new cookie): get its

@@ -183,6 +183,12 @@ function tokenServer(options: { ttl?: number; date?: boolean } = {}) {
       const { body, headers: extra } = issue();
       return json(route.endsWith('login') ? 200 : 201, body, extra);
     }
+    if (route === 'POST /auth/oidc/logout') {
+      if (!valid(headers.get('Authorization'))) return error(401, 'unauthenticated');
+      current = undefined;
+      jar.refresh = undefined;
+      return json(200, { redirectTo: 'https://id.example/session/end' });
+    }
     if (route === 'POST /auth/logout') {
       current = undefined;
       jar.refresh = undefined;
@@ -604,6 +610,20 @@ describe('token mode: many tabs', () => {
     const count = server.sent.length;
     await pass(3_600_000);
     expect(server.sent).toHaveLength(count);
+  });
+
+  it('logoutWithProvider sends the bearer token to /auth/oidc/logout and signs out all tabs', async () => {
+    const server = tokenServer().signedIn();
+    const a = tab(server.fetch);
+    const b = tab(server.fetch);
+    await a.start();
+    await pass();
+    await b.start();
+    await expect(a.logoutWithProvider()).resolves.toBe('https://id.example/session/end');
+    await pass();
+    expect([a.getUser(), b.getUser()]).toEqual([null, null]);
+    const out = server.sent.find((s) => s.path === '/auth/oidc/logout');
+    expect(out?.authorization).toMatch(/^Bearer /);
   });
 
   it('a 401 to a request that left before this tab heard of a sign-out does not refresh', async () => {

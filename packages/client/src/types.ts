@@ -80,6 +80,14 @@ export interface AuthClient {
   signInWith(path: string, body: unknown): Promise<PublicUser>;
   /** `POST /auth/logout`: revokes the session server-side and signs out every tab. */
   logout(): Promise<void>;
+  /**
+   * `POST /auth/oidc/logout` (a server with an OpenID provider): revokes the session and
+   * signs out every tab like `logout()`, and resolves with where the page should go next:
+   * the provider's end-session page when the session came from the provider (navigate
+   * there, or the provider keeps the user signed in for the next "Sign in with…"), else
+   * the server's post-logout URL (the app's own page).
+   */
+  logoutWithProvider(): Promise<string>;
   /** `GET /auth/session`; `null` when signed out (`unauthenticated` or `session_expired`). */
   session(): Promise<SessionResponse | null>;
   /** `GET /auth/sessions`: the caller's sessions on every device. */

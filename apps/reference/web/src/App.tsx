@@ -1,7 +1,7 @@
 import type { PublicUser } from '@latchkey/client';
 import { useSession } from '@latchkey/client/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { auth } from './auth.js';
+import { auth, signOutThisBrowser } from './auth.js';
 import { describeError, SESSION_ENDED } from './messages.js';
 import { useOfflineUser, useOnline } from './offline.js';
 import { openedLink } from './link.js';
@@ -129,7 +129,7 @@ function SignedIn({
     setBusy(true);
     setSignOutError(null);
     try {
-      await signOutWith('You have signed out.', () => auth.logout());
+      await signOutWith('You have signed out.', signOutThisBrowser);
     } catch (caught) {
       setSignOutError({ kind: 'error', text: describeError(caught) });
       setBusy(false);

@@ -10,6 +10,13 @@ import { askReauth } from './views/Reauth.js';
 export let auth: AuthClient;
 
 /**
+ * The OpenID provider's name when the server signs in through one (`/config.json`), for
+ * the "Sign in with…" button and to end the provider's session too at sign-out; null
+ * without one, or when the page started offline.
+ */
+export let provider: string | null = null;
+
+/**
  * Reads the server's mode from `/config.json` and creates `auth` in it, with the offline store
  * over it. Offline, the mode is the one the last user's offline data was kept in, if any.
  */
@@ -23,11 +30,27 @@ export async function connect(): Promise<AuthClient> {
     throw new LatchkeyError('network_error', 0, 'Could not reach the server.', { cause });
   }
   if (!response.ok) throw await LatchkeyError.fromResponse(response);
-  const { mode } = (await response.json().catch(() => ({}))) as { mode?: unknown };
+  const { mode, oidc } = (await response.json().catch(() => ({}))) as {
+    mode?: unknown;
+    oidc?: { name?: unknown };
+  };
   if (mode !== 'session' && mode !== 'token') {
     throw new LatchkeyError('internal_error', response.status, 'Unknown server mode.');
   }
+  provider = typeof oidc?.name === 'string' ? oidc.name : null;
   return create(mode satisfies AuthMode);
+}
+
+/**
+ * Signs this browser out: every tab and, with a provider, the provider's session too
+ * when the app's session came from it (`/auth/oidc/logout`, then its end-session page),
+ * so on a shared computer the next "Sign in with…" does not walk into this account.
+ */
+export async function signOutThisBrowser(): Promise<void> {
+  if (provider === null) return auth.logout();
+  const next = await auth.logoutWithProvider();
+  // The app's own page (a password session): stay, and show that the user signed out.
+  if (new URL(next, location.href).origin !== location.origin) location.assign(next);
 }
 
 function create(mode: AuthMode): AuthClient {

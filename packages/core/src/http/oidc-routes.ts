@@ -263,10 +263,14 @@ export function oidcRoutes(feature: OidcFeature) {
       // Best effort, after the answer: the provider forgets the refresh token too.
       if (refreshToken) void client.revoke(refreshToken).catch(() => undefined);
       let redirectTo = feature.config.postLogoutRedirectUri;
-      try {
-        redirectTo = (await client.endSessionUrl(saved?.tokens.idToken ?? null)) ?? redirectTo;
-      } catch {
-        // The provider cannot be asked: signed out here, sent back home.
+      // A session that did not come from the provider (a password sign-in) has no
+      // provider session to end: home, rather than the provider's "sign out?" page.
+      if (saved) {
+        try {
+          redirectTo = (await client.endSessionUrl(saved.tokens.idToken ?? null)) ?? redirectTo;
+        } catch {
+          // The provider cannot be asked: signed out here, sent back home.
+        }
       }
       return reply(200, { redirectTo }, [cookies.clearedCredential], logoutHeaders);
     };

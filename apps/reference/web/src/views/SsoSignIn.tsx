@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { provider } from '../auth.js';
 
 /**
  * `Sign in with <provider>` when the server signs in through an OpenID provider (its
@@ -6,26 +6,12 @@ import { useEffect, useState } from 'react';
  * to the server's callback, which starts the session; no token ever reaches this page.
  */
 export function SsoSignIn() {
-  const [name, setName] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
-    fetch('/config.json', { cache: 'no-store', credentials: 'omit' })
-      .then((response) => (response.ok ? (response.json() as Promise<unknown>) : null))
-      .then((config) => {
-        const oidc = (config as { oidc?: { name?: unknown } } | null)?.oidc;
-        if (live && typeof oidc?.name === 'string') setName(oidc.name);
-      })
-      .catch(() => undefined);
-    return () => {
-      live = false;
-    };
-  }, []);
-  if (name === null) return null;
+  if (provider === null) return null;
   const returnTo = encodeURIComponent(location.pathname + location.search);
   return (
     <p className="sso">
       <a className="button secondary" href={`/auth/oidc/login?returnTo=${returnTo}`}>
-        Sign in with {name}
+        Sign in with {provider}
       </a>
     </p>
   );
