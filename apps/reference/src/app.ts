@@ -61,7 +61,8 @@ export function createReferenceApp(options: ReferenceAppOptions): {
 } {
   // The notes live in a backend too: a fault there is a 503, like the session store's.
   const notes = failClosed(options.notes, 'notes', options.latchkey.logger);
-  // A deleted account takes its notes along (Latchkey calls this before the user goes).
+  // A deleted account takes its notes along (Latchkey calls this before the user goes;
+  // the notes table's foreign key does it too, for `latchkey users delete`, which runs no hook).
   const { onAccountDeleted } = options.latchkey;
   const latchkey = createLatchkey({
     ...options.latchkey,

@@ -13,6 +13,11 @@ export async function createPostgresNotes(pool: PostgresPool, schema: string): P
          created_at BIGINT NOT NULL
        );
        CREATE INDEX notes_user_created ON notes (user_id, created_at);`,
+      // Notes go with their account whatever deletes it (the app's hook, or `latchkey
+      // users delete`, which knows nothing of notes); notes of accounts deleted before go now.
+      `DELETE FROM notes WHERE user_id NOT IN (SELECT id FROM latchkey_users);
+       ALTER TABLE notes ADD CONSTRAINT notes_user_fk
+         FOREIGN KEY (user_id) REFERENCES latchkey_users (id) ON DELETE CASCADE;`,
     ]);
   } finally {
     client.release();

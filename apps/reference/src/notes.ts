@@ -28,6 +28,21 @@ export function createSqliteNotes(db: Database): NotesStore {
        created_at INTEGER NOT NULL
      );
      CREATE INDEX notes_user_created ON notes (user_id, created_at);`,
+    // Notes go with their account whatever deletes it: the app's own onAccountDeleted
+    // hook, or `latchkey users delete`, which knows nothing of notes. SQLite adds a
+    // foreign key only by rebuilding the table; notes of accounts deleted before go now.
+    `CREATE TABLE notes_owned (
+       id TEXT PRIMARY KEY,
+       user_id TEXT NOT NULL REFERENCES latchkey_users (id) ON DELETE CASCADE,
+       text TEXT NOT NULL,
+       created_at INTEGER NOT NULL
+     );
+     INSERT INTO notes_owned (id, user_id, text, created_at)
+       SELECT id, user_id, text, created_at FROM notes
+       WHERE user_id IN (SELECT id FROM latchkey_users);
+     DROP TABLE notes;
+     ALTER TABLE notes_owned RENAME TO notes;
+     CREATE INDEX notes_user_created ON notes (user_id, created_at);`,
   ]);
   const listStmt = db.prepare<
     [string],

@@ -7,7 +7,7 @@ const remove = defineCommand({
   summary: 'end every session of an account and delete it',
   synopsis: '--email EMAIL [--yes] [--json]',
   details: [
-    "Ends every session of the account (refresh families in token mode; on every server at once, as `sessions revoke --all` does), then deletes the account: its email is free for a new one. There is no undo. The app's own data about the user (the reference app's notes) is not Latchkey's and stays until the app deletes it.",
+    "Ends every session of the account (refresh families in token mode; on every server at once, as `sessions revoke --all` does), then deletes the account: its email is free for a new one. There is no undo. The app's onAccountDeleted hook does not run here: the app's own data about the user goes with it only where the database takes it along (a foreign key to latchkey_users with ON DELETE CASCADE, as the reference app's notes have).",
     'Asks for confirmation on a terminal; a script must pass --yes.',
   ],
   options: {
